@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian package flocker's build, tests, benchmarks and local demo need.
+# Idempotent: packages already present are left alone; safe to run on every CI start.
+set -euo pipefail
+
+PKGS=(
+  # build
+  build-essential cmake ninja-build pkg-config git
+  libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
+  libboost-dev libboost-program-options-dev
+  libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev googletest
+  # end-to-end fixture: real engines, a real registry, real clients
+  docker.io docker-registry busybox-static docker-compose python3-docker
+  iproute2 util-linux procps curl jq socat netcat-openbsd bsdutils
+  # SDKs in other languages
+  python3-grpcio python3-protobuf python3-grpc-tools
+)
+# Node.js: a machine may already carry a newer node with its own npm (e.g. NodeSource);
+# Debian's npm conflicts with that, so only install Debian's when none is there.
+command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  # --no-install-recommends keeps CI lean; the Debian docker.io unit is not started by us
+  # (the test fixture runs its own dockerd instances).
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "deploy/install-deps.sh: all ${#PKGS[@]} packages present"

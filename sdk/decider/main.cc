@@ -1,0 +1,93 @@
+// flocker-decider: the reference round-robin decider.
+//   flocker-decider --listen 127.0.0.1:7070 --hosts tcp://127.0.0.1:2376,tcp://127.0.0.1:2377
+//   flocker-decider --hosts-file hosts.txt      (re-read on SIGHUP)
+#include <flocker/sdk/server.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "host_list.h"
+#include "round_robin_decider.h"
+
+namespace po = boost::program_options;
+using namespace flocker;
+
+namespace {
+
+int usage_error(const std::string& message) {
+  std::cerr << "flocker-decider: " << message << "\n(try --help)\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  po::options_description desc("flocker-decider: the reference round-robin decider\nOptions");
+  desc.add_options()
+    ("help,h", "show this help")
+    ("listen", po::value<std::string>()->default_value("127.0.0.1:7070"),
+     "gRPC listen address (HOST:PORT, or unix:PATH)")
+    ("hosts", po::value<std::string>(), "engines, comma separated (tcp://H:P, unix:///path)")
+    ("hosts-file", po::value<std::string>(),
+     "file with one engine per line: ADDRESS [NAME] [KEY=VALUE...]; re-read on SIGHUP")
+    ("pull", po::value<std::string>()->default_value("all"),
+     "a pull without a pinned host goes to 'all' healthy hosts, or 'one' (round-robin)")
+    ("drain", po::value<double>()->default_value(5), "seconds to drain calls on shutdown")
+    ("log-level", po::value<std::string>()->default_value("info"),
+     "trace, debug, info, warn, error");
+
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return usage_error(e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  auto level = spdlog::level::from_str(vm["log-level"].as<std::string>());
+  if (level == spdlog::level::off && vm["log-level"].as<std::string>() != "off") {
+    return usage_error("unknown --log-level '" + vm["log-level"].as<std::string>() + "'");
+  }
+  spdlog::set_level(level);
+
+  const std::string pull = vm["pull"].as<std::string>();
+  if (pull != "all" && pull != "one") return usage_error("--pull must be 'all' or 'one'");
+  if (vm.count("hosts") == vm.count("hosts-file")) {
+    return usage_error("give exactly one of --hosts and --hosts-file");
+  }
+  const double drain = vm["drain"].as<double>();
+  if (drain < 0) return usage_error("--drain must not be negative");
+
+  std::vector<decider::HostEntry> hosts;
+  const std::string hosts_file = vm.count("hosts-file") ? vm["hosts-file"].as<std::string>() : "";
+  try {
+    hosts = hosts_file.empty() ? decider::parse_hosts_flag(vm["hosts"].as<std::string>())
+                               : decider::load_hosts_file(hosts_file);
+  } catch (const decider::HostListError& e) {
+    return usage_error(e.what());
+  }
+
+  decider::RoundRobinDecider rr(std::move(hosts),
+                                pull == "one" ? decider::PullPlacement::kOne
+                                              : decider::PullPlacement::kAll);
+  spdlog::info("{} hosts in the inventory", rr.hosts()->size());
+
+  sdk::ServeOptions options;
+  options.listen = vm["listen"].as<std::string>();
+  options.drain = std::chrono::milliseconds(static_cast<int64_t>(drain * 1000));
+  if (!hosts_file.empty()) {
+    options.on_reload = [&] {
+      try {
+        rr.set_hosts(decider::load_hosts_file(hosts_file));
+        spdlog::info("reloaded {}: {} hosts", hosts_file, rr.hosts()->size());
+      } catch (const decider::HostListError& e) {
+        spdlog::error("reload failed, keeping the previous hosts: {}", e.what());
+      }
+    };
+  }
+  return sdk::serve(rr, options);
+}

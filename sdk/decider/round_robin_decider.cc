@@ -1,0 +1,98 @@
+#include "round_robin_decider.h"
+
+#include <spdlog/fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace flocker::decider {
+
+using sdk::v1::OperationKind;
+
+RoundRobinDecider::RoundRobinDecider(std::vector<HostEntry> hosts, PullPlacement pull)
+    : hosts_(std::make_shared<const std::vector<HostEntry>>(std::move(hosts))), pull_(pull) {}
+
+void RoundRobinDecider::set_hosts(std::vector<HostEntry> hosts) {
+  auto next = std::make_shared<const std::vector<HostEntry>>(std::move(hosts));
+  std::lock_guard lock(mu_);
+  hosts_ = std::move(next);
+}
+
+std::shared_ptr<const std::vector<HostEntry>> RoundRobinDecider::hosts() const {
+  std::lock_guard lock(mu_);
+  return hosts_;
+}
+
+grpc::Status RoundRobinDecider::List(grpc::ServerContext&, const sdk::v1::ListRequest&,
+                                     sdk::v1::ListResponse& resp) {
+  for (const auto& h : *hosts()) {
+    auto* out = resp.add_hosts();
+    out->set_name(h.name);
+    out->set_address(h.address);
+    out->mutable_labels()->insert(h.labels.begin(), h.labels.end());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status RoundRobinDecider::Route(grpc::ServerContext&, const sdk::v1::RouteRequest& req,
+                                      sdk::v1::RouteResponse& resp) {
+  return decide(req, resp);
+}
+
+std::vector<std::string> RoundRobinDecider::healthy_candidates(
+    const sdk::v1::RouteRequest& req) const {
+  std::vector<std::string> names;
+  if (req.candidates_size() == 0) {
+    for (const auto& h : *hosts()) names.push_back(h.name);
+    return names;
+  }
+  for (const auto& c : req.candidates()) {
+    if (c.healthy()) names.push_back(c.name());
+  }
+  return names;
+}
+
+std::string RoundRobinDecider::next_of(const std::vector<std::string>& healthy) {
+  return healthy[next_.fetch_add(1, std::memory_order_relaxed) % healthy.size()];
+}
+
+grpc::Status RoundRobinDecider::decide(const sdk::v1::RouteRequest& req,
+                                       sdk::v1::RouteResponse& resp) {
+  const auto healthy = healthy_candidates(req);
+  if (healthy.empty()) return {grpc::StatusCode::UNAVAILABLE, "no healthy host in the flock"};
+
+  std::vector<std::string> chosen;
+  const char* why = "round-robin";
+  const bool pinned_ok = !req.pinned_host().empty() &&
+                         std::find(healthy.begin(), healthy.end(), req.pinned_host()) != healthy.end();
+  switch (req.kind()) {
+    case sdk::v1::OPERATION_KIND_UNSPECIFIED:
+      return {grpc::StatusCode::INVALID_ARGUMENT, "route request without an operation kind"};
+    case sdk::v1::OPERATION_KIND_IMAGE_PULL:
+      if (pinned_ok) {
+        chosen = {req.pinned_host()}, why = "pinned";
+      } else if (pull_ == PullPlacement::kOne) {
+        chosen = {next_of(healthy)};
+      } else {
+        chosen = healthy, why = "every healthy host";
+      }
+      break;
+    case sdk::v1::OPERATION_KIND_VOLUME_CREATE:
+    case sdk::v1::OPERATION_KIND_NETWORK_CREATE:
+      chosen = healthy, why = "every healthy host";
+      break;
+    default:  // container create, build, load, import, and kinds added later
+      if (pinned_ok) {
+        chosen = {req.pinned_host()}, why = "pinned";
+      } else {
+        chosen = {next_of(healthy)};
+      }
+  }
+  for (const auto& name : chosen) resp.add_hosts(name);
+  spdlog::info("route {} {} image='{}' name='{}' -> {} ({})", req.request_id(),
+               OperationKind_Name(req.kind()), req.image(), req.name(), fmt::join(chosen, ","),
+               why);
+  return grpc::Status::OK;
+}
+
+}  // namespace flocker::decider

@@ -1,0 +1,51 @@
+// The reference decider's policy.
+//
+// - Container creates, builds, loads and imports: round-robin over the healthy candidates.
+// - A pinned-host hint (a pull, or the retried create, inside `docker run`) is honoured
+//   when that host is healthy, for every kind.
+// - Pulls without a hint: every healthy host (or one, round-robin, with PullPlacement::kOne).
+// - Volume and network creates: every healthy host, so a container can later land anywhere.
+// Candidates come from the proxy with their health; a request without candidates (a
+// client other than the proxy) is answered from the decider's own inventory, all healthy.
+#pragma once
+
+#include <flocker/sdk/decider.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "host_list.h"
+
+namespace flocker::decider {
+
+enum class PullPlacement { kAll, kOne };
+
+class RoundRobinDecider : public sdk::Decider {
+ public:
+  explicit RoundRobinDecider(std::vector<HostEntry> hosts, PullPlacement pull = PullPlacement::kAll);
+
+  // Replaces the inventory. Calls in flight finish with the list they started with.
+  void set_hosts(std::vector<HostEntry> hosts);
+  std::shared_ptr<const std::vector<HostEntry>> hosts() const;
+
+  grpc::Status List(grpc::ServerContext& ctx, const sdk::v1::ListRequest& req,
+                    sdk::v1::ListResponse& resp) override;
+  grpc::Status Route(grpc::ServerContext& ctx, const sdk::v1::RouteRequest& req,
+                     sdk::v1::RouteResponse& resp) override;
+
+  // The decision itself, without the gRPC plumbing.
+  grpc::Status decide(const sdk::v1::RouteRequest& req, sdk::v1::RouteResponse& resp);
+
+ private:
+  std::vector<std::string> healthy_candidates(const sdk::v1::RouteRequest& req) const;
+  std::string next_of(const std::vector<std::string>& healthy);
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const std::vector<HostEntry>> hosts_;
+  std::atomic<uint64_t> next_{0};
+  const PullPlacement pull_;
+};
+
+}  // namespace flocker::decider

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every flocker test: installs what is missing, builds, then
+#   1. unit and component tests (GoogleTest, through ctest);
+#   2. the same under ASan/UBSan (skip with FLOCKER_NO_SANITIZE=1);
+#   3. end-to-end tests against real docker engines (tests/e2e/*.sh; need root).
+# Exits non-zero on any failure.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+bash deploy/install-deps.sh
+bash deploy/build.sh
+
+echo "== unit and component tests"
+ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 300
+
+if [ "${FLOCKER_NO_SANITIZE:-0}" != 1 ]; then
+  echo "== unit and component tests under ASan/UBSan"
+  BUILD_DIR=$repo/build-asan FLOCKER_SANITIZE=address,undefined CMAKE_BUILD_TYPE=Debug \
+    bash deploy/build.sh
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600
+fi
+
+shopt -s nullglob
+e2e=(tests/e2e/[0-9]*.sh)
+if ((${#e2e[@]})); then
+  echo "== end-to-end tests against real engines"
+  for t in "${e2e[@]}"; do
+    echo "-- $t"
+    bash "$t"
+  done
+fi
+echo "== all tests passed"
