@@ -1,0 +1,19 @@
+// Errors in the Docker Engine API's shape: `{"message": "..."}` with docker's status codes.
+// The CLI prints them as `Error response from daemon: <message>`.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "transport/net.h"
+
+namespace flocker::docker {
+
+namespace http = transport::http;
+
+http::response<http::string_body> error_response(http::status status, std::string_view message);
+
+// `s` as a JSON string literal, quotes included.
+std::string json_quote(std::string_view s);
+
+}  // namespace flocker::docker

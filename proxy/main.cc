@@ -1,0 +1,147 @@
+// flocker-proxy: many Docker engines behind one Docker endpoint.
+//   flocker-proxy --listen tcp://127.0.0.1:2375 --engine unix:///var/run/docker.sock
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "docker/single_engine_handler.h"
+#include "transport/server.h"
+
+namespace po = boost::program_options;
+using namespace flocker;
+
+namespace {
+
+int usage_error(const std::string& message) {
+  std::cerr << "flocker-proxy: " << message << "\n(try --help)\n";
+  return 2;
+}
+
+std::chrono::milliseconds seconds_flag(const po::variables_map& vm, const char* name) {
+  double s = vm[name].as<double>();
+  if (s < 0) throw po::error(std::string("--") + name + " must not be negative");
+  return std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
+}
+
+void setup_logging(spdlog::level::level_enum level, bool access_log) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto main_logger = std::make_shared<spdlog::logger>("flocker", sink);
+  auto access = std::make_shared<spdlog::logger>("access", sink);
+  for (auto& l : {main_logger, access}) {
+    l->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+    l->set_level(level);
+  }
+  if (!access_log) access->set_level(spdlog::level::off);
+  spdlog::register_logger(access);
+  spdlog::set_default_logger(main_logger);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  po::options_description desc("flocker-proxy: many Docker engines behind one Docker endpoint\nOptions");
+  desc.add_options()
+    ("help,h", "show this help")
+    ("listen", po::value<std::vector<std::string>>(),
+     "where clients connect, repeatable: tcp://HOST:PORT or unix:///path "
+     "(default tcp://127.0.0.1:2375)")
+    ("engine", po::value<std::string>(), "single-engine mode: send everything to this engine")
+    ("threads", po::value<unsigned>()->default_value(0), "I/O threads (0: one per core)")
+    ("unix-socket-mode", po::value<std::string>()->default_value("0660"), "mode of unix sockets")
+    ("unix-socket-group", po::value<std::string>()->default_value(""), "group of unix sockets")
+    ("grace", po::value<double>()->default_value(10),
+     "seconds open streams may go on after SIGTERM")
+    ("connect-timeout", po::value<double>()->default_value(3), "seconds to connect to an engine")
+    ("upstream-idle-timeout", po::value<double>()->default_value(30),
+     "seconds an idle pooled engine connection is kept")
+    ("max-header-bytes", po::value<std::size_t>()->default_value(64 * 1024),
+     "largest request header accepted (larger: 431)")
+    ("log-level", po::value<std::string>()->default_value("info"),
+     "trace, debug, info, warn, error, off")
+    ("access-log", po::value<std::string>()->default_value("on"), "one line per request: on|off");
+
+  transport::ServerOptions options;
+  std::string engine;
+  try {
+    po::variables_map vm;
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+      std::cout << desc << "\n";
+      return 0;
+    }
+    const auto level_name = vm["log-level"].as<std::string>();
+    auto level = spdlog::level::from_str(level_name);
+    if (level == spdlog::level::off && level_name != "off") {
+      return usage_error("unknown --log-level '" + level_name + "'");
+    }
+    const auto access = vm["access-log"].as<std::string>();
+    if (access != "on" && access != "off") return usage_error("--access-log must be on or off");
+    setup_logging(level, access == "on");
+
+    options.listen = vm.count("listen") ? vm["listen"].as<std::vector<std::string>>()
+                                        : std::vector<std::string>{"tcp://127.0.0.1:2375"};
+    options.threads = vm["threads"].as<unsigned>();
+    options.unix_mode = std::stoul(vm["unix-socket-mode"].as<std::string>(), nullptr, 8);
+    options.unix_group = vm["unix-socket-group"].as<std::string>();
+    options.grace = seconds_flag(vm, "grace");
+    options.pool.connect_timeout = seconds_flag(vm, "connect-timeout");
+    options.pool.idle_timeout = seconds_flag(vm, "upstream-idle-timeout");
+    options.session.max_header_bytes = vm["max-header-bytes"].as<std::size_t>();
+    if (!vm.count("engine")) return usage_error("--engine is required");
+    engine = vm["engine"].as<std::string>();
+  } catch (const std::exception& e) {
+    return usage_error(e.what());
+  }
+
+  std::unique_ptr<transport::Handler> handler;
+  try {
+    handler = std::make_unique<docker::SingleEngineHandler>(transport::resolve_address(engine));
+  } catch (const std::exception& e) {
+    return usage_error("--engine: " + std::string(e.what()));
+  }
+
+  ::signal(SIGPIPE, SIG_IGN);
+  transport::Server server(options, *handler);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+  spdlog::info("single-engine mode: every request goes to {}", engine);
+
+  // The main thread only waits for signals: SIGINT/SIGTERM start a graceful shutdown; a
+  // second one ends the grace period at once.
+  boost::asio::io_context signals_ctx;
+  boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
+  int received = 0;
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (++received == 1) {
+          spdlog::info("{}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+          server.shutdown();
+          std::thread([&] {
+            server.wait();
+            signals_ctx.stop();
+          }).detach();
+          signals.async_wait(on_signal);
+        } else {
+          spdlog::warn("second signal: closing every connection now");
+          for (std::size_t i = 0; i < server.worker_count(); ++i) {
+            auto& w = server.worker(i);
+            boost::asio::post(w.context(), [&w] { w.close_everything(); });
+          }
+        }
+      };
+  signals.async_wait(on_signal);
+  signals_ctx.run();
+  server.wait();
+  spdlog::info("stopped");
+  return 0;
+}

@@ -1,0 +1,22 @@
+// Listen and upstream addresses: `tcp://HOST:PORT`, `unix:///path`, or a bare HOST:PORT.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "net.h"
+
+namespace flocker::transport {
+
+struct Address {
+  Endpoint endpoint;
+  std::string text;       // canonical form, for logs and messages
+  bool is_unix = false;
+  std::string unix_path;  // when is_unix
+};
+
+// Parses and resolves (numerically, or with getaddrinfo for names: call it off the I/O
+// threads). Throws std::invalid_argument with a message for the user.
+Address resolve_address(std::string_view text);
+
+}  // namespace flocker::transport

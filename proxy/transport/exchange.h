@@ -1,0 +1,81 @@
+// One request from a client and what became of it. The session creates it once the request
+// header has been read; the handler responds or forwards through it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "handler.h"
+#include "net.h"
+#include "worker.h"
+
+namespace flocker::transport {
+
+struct Peer {
+  std::string address;  // "IP:PORT", or "unix" for unix-socket clients
+};
+
+// The fields of the request's access-log line, filled in along the way.
+struct AccessRecord {
+  unsigned status = 0;
+  uint64_t bytes_in = 0;   // request body bytes (or client->engine bytes of a tunnel)
+  uint64_t bytes_out = 0;  // response body bytes (or engine->client bytes of a tunnel)
+  std::string upstream;    // engine(s) involved
+  bool hijacked = false;
+  bool client_gone = false;  // the client went away before the response ended
+};
+
+using RequestParser = http::request_parser<http::buffer_body>;
+
+class Exchange {
+ public:
+  Exchange(Worker& worker, const Handler& handler, Socket& client, beast::flat_buffer& buffer,
+           RequestParser& parser, const Peer& peer, SessionEntry& entry);
+
+  http::request<http::buffer_body>& request() { return parser_.get(); }
+  RequestParser& parser() { return parser_; }
+  const std::string& request_id() const { return request_id_; }
+  const Peer& peer() const { return peer_; }
+  Worker& worker() { return worker_; }
+  Socket& client() { return client_; }
+  beast::flat_buffer& client_buffer() { return buffer_; }
+  AccessRecord& record() { return record_; }
+  std::chrono::steady_clock::time_point started() const { return started_; }
+
+  // The upstream socket in use, so that a forced shutdown can close it.
+  void set_upstream_socket(Socket* socket) { entry_.upstream = socket; }
+
+  // Reads the rest of the request body, up to `limit` bytes. nullopt when the body is larger
+  // (a 413 has then been sent) or the client failed; the connection closes after.
+  Task<std::optional<std::string>> read_body(std::size_t limit);
+
+  // Sends a complete response, keep-alive set as the exchange allows.
+  Task<void> respond(http::response<http::string_body> response);
+  Task<void> respond_error(http::status status, std::string_view message);
+
+  // Whether the session may read another request from this connection.
+  bool keep_alive() const;
+  void close_after() { close_after_ = true; }
+
+  // The state of the response, for the session's error handling.
+  bool response_started() const { return response_started_; }
+  void mark_response_started() { response_started_ = true; }
+
+ private:
+  Worker& worker_;
+  const Handler& handler_;
+  Socket& client_;
+  beast::flat_buffer& buffer_;
+  RequestParser& parser_;
+  const Peer& peer_;
+  SessionEntry& entry_;
+  std::string request_id_;
+  AccessRecord record_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  bool response_started_ = false;
+  bool close_after_ = false;
+};
+
+}  // namespace flocker::transport

@@ -1,0 +1,167 @@
+#include "server.h"
+
+#include <grp.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <stdexcept>
+
+namespace flocker::transport {
+namespace {
+
+std::string peer_of(Socket& socket) {
+  error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  const sockaddr* sa = ep.data();
+  if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) {
+    asio::ip::tcp::endpoint tcp;
+    std::memcpy(tcp.data(), sa, ep.size());
+    tcp.resize(ep.size());
+    return (sa->sa_family == AF_INET6 ? "[" + tcp.address().to_string() + "]"
+                                      : tcp.address().to_string()) +
+           ":" + std::to_string(tcp.port());
+  }
+  return "unix";
+}
+
+// The address actually bound, for listeners asked on port 0.
+Address bound_address(const Address& asked, Acceptor& acceptor) {
+  if (asked.is_unix) return asked;
+  Address out = asked;
+  out.endpoint = acceptor.local_endpoint();
+  asio::ip::tcp::endpoint tcp;
+  std::memcpy(tcp.data(), out.endpoint.data(), out.endpoint.size());
+  tcp.resize(out.endpoint.size());
+  out.text = "tcp://" + tcp.address().to_string() + ":" + std::to_string(tcp.port());
+  return out;
+}
+
+void prepare_unix_path(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) throw std::runtime_error(path + " exists and is not a socket");
+    ::unlink(path.c_str());  // a stale socket from an earlier run, as dockerd does
+  }
+}
+
+void set_unix_permissions(const std::string& path, unsigned mode, const std::string& group) {
+  if (::chmod(path.c_str(), mode) != 0) {
+    throw std::runtime_error("cannot chmod " + path + ": " + std::strerror(errno));
+  }
+  if (group.empty()) return;
+  struct group* g = ::getgrnam(group.c_str());
+  if (!g) throw std::runtime_error("unknown group '" + group + "' for " + path);
+  if (::chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0) {
+    throw std::runtime_error("cannot chown " + path + ": " + std::strerror(errno));
+  }
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options, Handler& handler)
+    : options_(std::move(options)), handler_(handler) {
+  unsigned n = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) {
+    workers_.push_back(std::make_unique<Worker>(i, options_.pool));
+    guards_.push_back(asio::make_work_guard(workers_.back()->context()));
+  }
+}
+
+Server::~Server() {
+  shutdown();
+  wait();
+}
+
+void Server::start() {
+  auto& ctx = workers_[0]->context();
+  for (const auto& text : options_.listen) {
+    Address address = resolve_address(text);
+    auto acceptor = std::make_unique<Acceptor>(ctx);
+    error_code ec;
+    if (address.is_unix) prepare_unix_path(address.unix_path);
+    acceptor->open(address.endpoint.protocol(), ec);
+    if (!ec && !address.is_unix) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(address.endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw std::runtime_error("cannot listen on " + address.text + ": " + ec.message());
+    if (address.is_unix) set_unix_permissions(address.unix_path, options_.unix_mode, options_.unix_group);
+    bound_.push_back(bound_address(address, *acceptor));
+    spdlog::info("listening on {}", bound_.back().text);
+    asio::co_spawn(ctx, accept_loop(*acceptor, bound_.back()), asio::detached);
+    acceptors_.push_back(std::move(acceptor));
+  }
+  for (auto& w : workers_) {
+    threads_.emplace_back([&ctx = w->context()] { ctx.run(); });
+  }
+  started_ = true;
+}
+
+Task<void> Server::accept_loop(Acceptor& acceptor, Address address) {
+  for (;;) {
+    Worker& worker = *workers_[next_worker_++ % workers_.size()];
+    error_code ec;
+    Socket client = co_await acceptor.async_accept(worker.context(), ec_token(ec));
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {
+      // Out of descriptors, or a connection reset before accept: log and keep accepting.
+      spdlog::warn("accept on {} failed: {}", address.text, ec.message());
+      asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+      co_await pause.async_wait(ec_token(ec));
+      continue;
+    }
+    if (!address.is_unix) client.set_option(asio::ip::tcp::no_delay(true), ec);
+    Peer peer{peer_of(client)};
+    asio::co_spawn(worker.context(),
+                   run_session(worker, handler_, std::move(client), std::move(peer), options_.session),
+                   asio::detached);
+  }
+}
+
+Task<void> Server::drain(Worker& worker) {
+  worker.begin_drain();
+  const auto deadline = std::chrono::steady_clock::now() + options_.grace;
+  asio::steady_timer tick(worker.context());
+  while (worker.session_count() > 0 && std::chrono::steady_clock::now() < deadline) {
+    tick.expires_after(std::chrono::milliseconds(20));
+    error_code ec;
+    co_await tick.async_wait(ec_token(ec));
+  }
+  if (worker.session_count() > 0) {
+    spdlog::info("grace period over: closing {} connection(s)", worker.session_count());
+    worker.close_everything();
+  }
+}
+
+void Server::shutdown() {
+  if (!started_) return;
+  std::call_once(shutdown_once_, [this] {
+    spdlog::info("shutting down: no new connections; open ones get {} ms",
+                 options_.grace.count());
+    asio::post(workers_[0]->context(), [this] {
+      for (auto& a : acceptors_) {
+        error_code ignored;
+        a->close(ignored);
+      }
+      for (const auto& b : bound_) {
+        if (b.is_unix) ::unlink(b.unix_path.c_str());
+      }
+    });
+    for (auto& w : workers_) {
+      asio::co_spawn(w->context(), drain(*w), asio::detached);
+    }
+    guards_.clear();  // each thread ends when its last connection has
+  });
+}
+
+void Server::wait() {
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+}  // namespace flocker::transport

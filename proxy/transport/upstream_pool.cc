@@ -1,0 +1,101 @@
+#include "upstream_pool.h"
+
+#include <sys/socket.h>
+
+#include <boost/asio/ip/tcp.hpp>
+
+namespace flocker::transport {
+namespace {
+
+// True when a pooled connection is still usable: nothing to read and no EOF pending. A peer
+// that closed an idle connection leaves EOF (or an RST) in the socket.
+bool still_open(Socket& socket) {
+  char byte;
+  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+// State shared with the connect timer's handler, which may run after the connect finished.
+struct ConnectAttempt {
+  explicit ConnectAttempt(const asio::any_io_executor& ex) : socket(ex), timer(ex) {}
+  Socket socket;
+  asio::steady_timer timer;
+  bool timed_out = false;
+};
+
+}  // namespace
+
+UpstreamPool::UpstreamPool(asio::io_context& context, PoolOptions options)
+    : context_(context), options_(options), sweep_timer_(context) {}
+
+Task<ConnectionPtr> UpstreamPool::acquire(const Address& upstream, error_code& ec) {
+  ec = {};
+  if (auto it = idle_.find(upstream.text); it != idle_.end()) {
+    auto& list = it->second;
+    while (!list.empty()) {
+      ConnectionPtr conn = std::move(list.back());
+      list.pop_back();
+      if (still_open(conn->socket)) {
+        conn->reused = true;
+        co_return conn;
+      }
+    }
+  }
+  auto attempt = std::make_shared<ConnectAttempt>(context_.get_executor());
+  attempt->timer.expires_after(options_.connect_timeout);
+  attempt->timer.async_wait([attempt](error_code e) {
+    if (!e) {
+      attempt->timed_out = true;
+      error_code ignored;
+      attempt->socket.close(ignored);
+    }
+  });
+  co_await attempt->socket.async_connect(upstream.endpoint, ec_token(ec));
+  attempt->timer.cancel();
+  if (attempt->timed_out) ec = asio::error::timed_out;
+  if (ec) co_return nullptr;
+  ++connects_;
+  if (!upstream.is_unix) {
+    error_code ignored;
+    attempt->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  }
+  if (!sweeping_ && !closed_) {
+    sweeping_ = true;
+    asio::co_spawn(context_, sweep(), asio::detached);
+  }
+  co_return std::make_unique<UpstreamConnection>(std::move(attempt->socket));
+}
+
+void UpstreamPool::release(const Address& upstream, ConnectionPtr connection) {
+  auto& list = idle_[upstream.text];
+  if (closed_ || list.size() >= options_.max_idle_per_upstream) return;  // closes it
+  connection->idle_since = std::chrono::steady_clock::now();
+  list.push_back(std::move(connection));
+}
+
+void UpstreamPool::close_all() {
+  closed_ = true;
+  idle_.clear();
+  sweep_timer_.cancel();
+}
+
+std::size_t UpstreamPool::idle_count() const {
+  std::size_t n = 0;
+  for (const auto& [_, list] : idle_) n += list.size();
+  return n;
+}
+
+Task<void> UpstreamPool::sweep() {
+  const auto period = std::max(options_.idle_timeout / 2, std::chrono::milliseconds(100));
+  while (!closed_) {
+    sweep_timer_.expires_after(period);
+    error_code ec;
+    co_await sweep_timer_.async_wait(ec_token(ec));
+    const auto cutoff = std::chrono::steady_clock::now() - options_.idle_timeout;
+    for (auto& [_, list] : idle_) {
+      std::erase_if(list, [&](const ConnectionPtr& c) { return c->idle_since < cutoff; });
+    }
+  }
+}
+
+}  // namespace flocker::transport

@@ -1,0 +1,42 @@
+#include "worker.h"
+
+#include <fmt/format.h>
+
+#include <random>
+
+namespace flocker::transport {
+
+Worker::Worker(unsigned index, PoolOptions pool_options)
+    : index_(index), pool_(context_, pool_options) {
+  std::random_device random;
+  id_prefix_ = random();
+}
+
+Worker::SessionList::iterator Worker::add_session(Socket* client) {
+  return sessions_.insert(sessions_.end(), SessionEntry{client, nullptr, true});
+}
+
+void Worker::remove_session(SessionList::iterator it) { sessions_.erase(it); }
+
+void Worker::begin_drain() {
+  draining_ = true;
+  pool_.close_all();
+  for (auto& s : sessions_) {
+    error_code ignored;
+    if (s.idle) s.client->close(ignored);
+  }
+}
+
+void Worker::close_everything() {
+  for (auto& s : sessions_) {
+    error_code ignored;
+    s.client->close(ignored);
+    if (s.upstream) s.upstream->close(ignored);
+  }
+}
+
+std::string Worker::next_request_id() {
+  return fmt::format("{:08x}-{:x}", id_prefix_ + index_, ++requests_);
+}
+
+}  // namespace flocker::transport

@@ -1,0 +1,88 @@
+# Helpers for end-to-end tests against real engines. Source it, then:
+#   e2e_begin NAME ENGINES      start a private flock (skips, or fails on CI, when impossible)
+#   start_proxy ARGS...         start flocker-proxy on $PROXY (tcp) and $PROXY_SOCK (unix)
+#   expect_eq DESC WANT GOT     record a check;  expect_match DESC REGEX GOT;  check DESC CMD...
+#   e2e_end                     print the summary; exit 1 on any failure
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD_DIR:-$REPO/build}
+source "$REPO/deploy/flock-lib.sh"
+
+E2E_PASS=0
+E2E_FAIL=0
+E2E_PIDS=()
+
+e2e_cleanup() {
+  local pid
+  for pid in "${E2E_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ "${E2E_KEEP:-0}" = 1 ] || flock_down
+}
+
+e2e_begin() {
+  E2E_NAME=$1
+  local engines=$2 why
+  export FLOCK_DIR=/tmp/flocker-e2e-$E2E_NAME
+  # A port range per test file, so that a test never meets another's leftovers.
+  export FLOCK_PORT_BASE=${E2E_PORT_BASE:-$((26000 + ($(echo "$E2E_NAME" | cksum | cut -d' ' -f1) % 60) * 100))}
+  source "$REPO/deploy/flock-lib.sh"  # recompute the derived addresses
+  why=$(flock_unavailable)
+  if [ -n "$why" ]; then
+    if [ "${FLOCKER_E2E_REQUIRED:-0}" = 1 ]; then
+      echo "FAIL $E2E_NAME: end-to-end tests are required here, but $why" >&2
+      exit 1
+    fi
+    echo "SKIP $E2E_NAME: $why (end-to-end tests need root, dockerd and docker-registry)"
+    exit 0
+  fi
+  flock_down 2>/dev/null || true
+  trap e2e_cleanup EXIT
+  if ! flock_up "$engines"; then
+    echo "FAIL $E2E_NAME: the real-engine fixture did not start" >&2
+    exit 1
+  fi
+  PROXY=tcp://127.0.0.1:$((FLOCK_PORT_BASE + 40))
+  PROXY_SOCK=unix://$FLOCK_DIR/flocker.sock
+}
+
+# Starts flocker-proxy with the given arguments, listening on $PROXY and $PROXY_SOCK.
+start_proxy() {
+  "$BUILD/proxy/flocker-proxy" --listen "$PROXY" --listen "$PROXY_SOCK" "$@" \
+    >"$FLOCK_DIR/proxy.log" 2>&1 </dev/null &
+  PROXY_PID=$!
+  E2E_PIDS+=("$PROXY_PID")
+  flock_wait_ping "$PROXY" 15 || { echo "proxy did not start:"; tail "$FLOCK_DIR/proxy.log"; exit 1; }
+}
+
+_record() {  # _record OK DESC DETAIL
+  if [ "$1" = 1 ]; then
+    E2E_PASS=$((E2E_PASS + 1))
+    echo "  ok   $2"
+  else
+    E2E_FAIL=$((E2E_FAIL + 1))
+    echo "  FAIL $2"
+    printf '%s\n' "$3" | head -20 | sed 's/^/       /'
+  fi
+}
+
+expect_eq() {
+  if [ "$2" = "$3" ]; then _record 1 "$1"; else _record 0 "$1" "want: $2"$'\n'"got:  $3"; fi
+}
+
+expect_match() {
+  if [[ "$3" =~ $2 ]]; then _record 1 "$1"; else _record 0 "$1" "want match: $2"$'\n'"got: $3"; fi
+}
+
+check() {
+  local desc=$1 out
+  shift
+  if out=$("$@" 2>&1); then _record 1 "$desc"; else _record 0 "$desc" "$out"; fi
+}
+
+e2e_end() {
+  echo "$E2E_NAME: $E2E_PASS passed, $E2E_FAIL failed"
+  if [ "$E2E_FAIL" -ne 0 ]; then
+    echo "--- proxy log (tail)"
+    tail -40 "$FLOCK_DIR/proxy.log" 2>/dev/null || true
+    exit 1
+  fi
+}
