@@ -8,9 +8,10 @@
 
 namespace flocker::transport {
 
-Address resolve_address(std::string_view text) {
+Address resolve_address(std::string_view text, bool listening) {
   std::string error;
-  auto parsed = sdk::parse_docker_address(text, &error);
+  auto parsed = sdk::parse_docker_address(
+      text, &error, listening ? sdk::AddressUse::kListen : sdk::AddressUse::kConnect);
   if (!parsed) throw std::invalid_argument(error);
   Address out;
   out.text = parsed->str();

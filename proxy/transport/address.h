@@ -16,7 +16,8 @@ struct Address {
 };
 
 // Parses and resolves (numerically, or with getaddrinfo for names: call it off the I/O
-// threads). Throws std::invalid_argument with a message for the user.
-Address resolve_address(std::string_view text);
+// threads). Throws std::invalid_argument with a message for the user. `listening` allows
+// port 0 (any free port).
+Address resolve_address(std::string_view text, bool listening = false);
 
 }  // namespace flocker::transport

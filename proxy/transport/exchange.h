@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "body_framing.h"
 #include "handler.h"
 #include "net.h"
 #include "worker.h"
@@ -36,6 +37,8 @@ class Exchange {
 
   http::request<http::buffer_body>& request() { return parser_.get(); }
   RequestParser& parser() { return parser_; }
+  // Where the request body (still on the wire, or partly in client_buffer()) ends.
+  BodyFraming& request_body() { return request_body_; }
   const std::string& request_id() const { return request_id_; }
   const Peer& peer() const { return peer_; }
   Worker& worker() { return worker_; }
@@ -69,6 +72,7 @@ class Exchange {
   Socket& client_;
   beast::flat_buffer& buffer_;
   RequestParser& parser_;
+  BodyFraming request_body_;
   const Peer& peer_;
   SessionEntry& entry_;
   std::string request_id_;

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
-#include <boost/beast/core/string.hpp>
 #include <optional>
 
 #include "body_relay.h"
@@ -32,6 +31,17 @@ void prepare_request(Exchange& ex) {
   if (req.find("X-Request-Id") == req.end()) req.set("X-Request-Id", ex.request_id());
 }
 
+// Where the response body ends: nothing for HEAD, 1xx, 204 and 304; else its framing.
+BodyFraming response_framing(const ResponseParser& rp, http::verb method) {
+  const unsigned status = rp.get().result_int();
+  if (method == http::verb::head || status < 200 || status == 204 || status == 304) {
+    return BodyFraming::none();
+  }
+  if (rp.chunked()) return BodyFraming::chunked();
+  if (auto length = rp.content_length()) return BodyFraming::length(*length);
+  return BodyFraming::until_eof();
+}
+
 // Docker's hijack without an Upgrade header: a 200 whose raw stream has no framing at all.
 bool is_legacy_hijack(const ResponseParser& rp) {
   const auto& res = rp.get();
@@ -57,20 +67,22 @@ bool peer_has_closed(Socket& socket) {
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
-Task<void> upload_then_watch(Exchange& ex, Socket& upstream,
-                             http::request_serializer<http::buffer_body>& sr, Companionship& c) {
+Task<void> upload_then_watch(Exchange& ex, Socket& upstream, Companionship& c) {
   error_code ec;
-  if (!c.stop && !ex.parser().is_done()) {
+  if (!c.stop && !ex.request_body().done()) {
     c.phase = Companionship::Phase::kUploading;
-    c.upload = co_await relay_body<true>(ex.client(), ex.client_buffer(), ex.parser(), upstream,
-                                         sr, ex.record().bytes_in);
+    c.upload = co_await relay_body(ex.client(), ex.client_buffer(), ex.request_body(), upstream,
+                                   ex.worker().buffers());
+    ex.record().bytes_in += ex.request_body().payload_bytes();
     if (c.upload == RelayEnd::kInputFailed && !c.stop) {
       // The client failed mid-body: the engine must not act on a truncated request.
       c.client_gone = true;
       upstream.close(ec);
     }
   }
-  if (!c.stop && c.upload == RelayEnd::kDone) {
+  // An upgrade request is not watched: its client may legitimately half-close before the
+  // 101 arrives (stdin already at EOF), and the tunnel carries that half-close on.
+  if (!c.stop && c.upload == RelayEnd::kDone && !ex.parser().upgrade()) {
     c.phase = Companionship::Phase::kWatching;
     co_await ex.client().async_wait(Socket::wait_read, ec_token(ec));
     if (!ec && !c.stop && peer_has_closed(ex.client())) {
@@ -88,8 +100,9 @@ Task<void> upload_then_watch(Exchange& ex, Socket& upstream,
 Task<void> settle(Exchange& ex, Socket& upstream, Companion& companion, Companionship& c) {
   if (companion.running()) {
     c.stop = true;
-    const bool body_unsent = c.phase == Companionship::Phase::kUploading ||
-                             (c.phase == Companionship::Phase::kStarting && !ex.parser().is_done());
+    const bool body_unsent =
+        c.phase == Companionship::Phase::kUploading ||
+        (c.phase == Companionship::Phase::kStarting && !ex.request_body().done());
     error_code ignored;
     if (body_unsent) {
       ex.close_after();
@@ -108,44 +121,50 @@ Task<void> settle(Exchange& ex, Socket& upstream, Companion& companion, Companio
 
 enum class Outcome { kReusable, kClose, kRetry };
 
+// Reads the response header; interim 1xx responses (100 Continue) are passed on as they come.
+Task<void> read_final_header(Exchange& ex, UpstreamConnection& conn,
+                             std::optional<ResponseParser>& rp, error_code& ec) {
+  for (;;) {
+    rp.emplace();
+    rp->header_limit(kMaxResponseHeader);
+    rp->body_limit(kUnlimitedBody);
+    co_await http::async_read_header(conn.socket, conn.buffer, *rp, ec_token(ec));
+    const unsigned status = ec ? 0 : rp->get().result_int();
+    if (ec || status < 100 || status >= 200 || status == 101) co_return;
+    http::response_serializer<http::buffer_body> interim(rp->get());
+    co_await http::async_write_header(ex.client(), interim, ec_token(ec));
+    if (ec) co_return;
+  }
+}
+
 Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, UpstreamConnection& conn) {
   auto& req = ex.request();
-  http::request_serializer<http::buffer_body> sr(req);
   error_code ec;
-  co_await http::async_write_header(conn.socket, sr, ec_token(ec));
+  {
+    http::request_serializer<http::buffer_body> header(req);
+    co_await http::async_write_header(conn.socket, header, ec_token(ec));
+  }
   if (ec) {
     if (conn.reused) co_return Outcome::kRetry;  // nothing of the body was consumed yet
     co_await ex.respond_error(http::status::bad_gateway,
                               fmt::format("engine {} failed: {}", upstream.text, ec.message()));
     co_return Outcome::kClose;
   }
-
   spdlog::debug("{} request header sent to {} ({} connection)", ex.request_id(), upstream.text,
                 conn.reused ? "pooled" : "new");
+
   Companionship c;
   Companion companion(co_await asio::this_coro::executor);
-  companion.start(upload_then_watch(ex, conn.socket, sr, c));
+  companion.start(upload_then_watch(ex, conn.socket, c));
 
-  // The response header; interim 1xx responses (100 Continue) are passed on as they come.
   std::optional<ResponseParser> rp;
-  for (;;) {
-    rp.emplace();
-    rp->header_limit(kMaxResponseHeader);
-    rp->body_limit(kUnlimitedBody);
-    if (req.method() == http::verb::head) rp->skip(true);
-    co_await http::async_read_header(conn.socket, conn.buffer, *rp, ec_token(ec));
-    const unsigned status = ec ? 0 : rp->get().result_int();
-    if (ec || status < 100 || status >= 200 || status == 101) break;
-    http::response_serializer<http::buffer_body> interim(rp->get());
-    co_await http::async_write_header(ex.client(), interim, ec_token(ec));
-    if (ec) break;
-  }
+  co_await read_final_header(ex, conn, rp, ec);
   if (ec) {
-    const bool sent_body = ex.record().bytes_in > 0 || !ex.parser().is_done();
+    const bool body_started = ex.request_body().payload_bytes() > 0 || !ex.request_body().done();
     co_await settle(ex, conn.socket, companion, c);
     if (c.client_gone) co_return Outcome::kClose;
-    if (conn.reused && !sent_body && (ec == http::error::end_of_stream ||
-                                      ec == asio::error::connection_reset)) {
+    if (conn.reused && !body_started &&
+        (ec == http::error::end_of_stream || ec == asio::error::connection_reset)) {
       co_return Outcome::kRetry;  // a pooled connection the engine had closed meanwhile
     }
     ex.close_after();
@@ -157,44 +176,45 @@ Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, UpstreamConne
 
   auto& res = rp->get();
   ex.record().status = res.result_int();
-  spdlog::debug("{} response header {} from {}", ex.request_id(), res.result_int(), upstream.text);
   ex.mark_response_started();
+  spdlog::debug("{} response header {} from {}", ex.request_id(), res.result_int(), upstream.text);
 
   if (res.result() == http::status::switching_protocols || is_legacy_hijack(*rp)) {
     co_await settle(ex, conn.socket, companion, c);
-    http::response_serializer<http::buffer_body> rs(res);
-    if (!c.client_gone) co_await http::async_write_header(ex.client(), rs, ec_token(ec));
     ex.close_after();
-    if (c.client_gone || ec) co_return Outcome::kClose;
+    if (c.client_gone) co_return Outcome::kClose;
+    {
+      http::response_serializer<http::buffer_body> header(res);
+      co_await http::async_write_header(ex.client(), header, ec_token(ec));
+    }
+    if (ec) co_return Outcome::kClose;
     ex.record().hijacked = true;
-    auto bytes = co_await tunnel(ex.client(), ex.client_buffer(), conn.socket, conn.buffer);
+    auto bytes = co_await tunnel(ex.client(), ex.client_buffer(), conn.socket, conn.buffer,
+                                 ex.worker().buffers());
     ex.record().bytes_in += bytes.a_to_b;
     ex.record().bytes_out += bytes.b_to_a;
     co_return Outcome::kClose;
   }
 
+  BodyFraming body = response_framing(*rp, req.method());
   const bool upstream_keep_alive = rp->keep_alive();
   // A body that ends at EOF can only be passed on the same way: the client connection closes.
-  if (rp->need_eof()) ex.close_after();
-  res.keep_alive(ex.parser().get().keep_alive() && !rp->need_eof() && !ex.worker().draining());
+  res.keep_alive(req.keep_alive() && !body.is_until_eof() && !ex.worker().draining());
   if (!res.keep_alive()) ex.close_after();
 
-  http::response_serializer<http::buffer_body> rs(res);
-  RelayEnd end = RelayEnd::kDone;
-  if (req.method() == http::verb::head) {
-    co_await http::async_write_header(ex.client(), rs, ec_token(ec));
-    if (ec) end = RelayEnd::kOutputFailed;
-  } else {
-    co_await http::async_write_header(ex.client(), rs, ec_token(ec));
-    end = ec ? RelayEnd::kOutputFailed
-             : co_await relay_body<false>(conn.socket, conn.buffer, *rp, ex.client(), rs,
-                                          ex.record().bytes_out);
+  {
+    http::response_serializer<http::buffer_body> header(res);
+    co_await http::async_write_header(ex.client(), header, ec_token(ec));
   }
+  RelayEnd end = ec ? RelayEnd::kOutputFailed
+                    : co_await relay_body(conn.socket, conn.buffer, body, ex.client(),
+                                          ex.worker().buffers());
+  ex.record().bytes_out += body.payload_bytes();
   co_await settle(ex, conn.socket, companion, c);
   if (end == RelayEnd::kOutputFailed) ex.record().client_gone = true;
   if (end != RelayEnd::kDone) ex.close_after();
   const bool reusable = end == RelayEnd::kDone && c.upload == RelayEnd::kDone && !c.client_gone &&
-                        upstream_keep_alive && rp->is_done();
+                        upstream_keep_alive && !body.is_until_eof() && conn.buffer.size() == 0;
   co_return reusable ? Outcome::kReusable : Outcome::kClose;
 }
 

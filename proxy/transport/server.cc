@@ -80,7 +80,7 @@ Server::~Server() {
 void Server::start() {
   auto& ctx = workers_[0]->context();
   for (const auto& text : options_.listen) {
-    Address address = resolve_address(text);
+    Address address = resolve_address(text, /*listening=*/true);
     auto acceptor = std::make_unique<Acceptor>(ctx);
     error_code ec;
     if (address.is_unix) prepare_unix_path(address.unix_path);

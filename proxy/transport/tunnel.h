@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "buffer_pool.h"
 #include "net.h"
 
 namespace flocker::transport {
@@ -16,9 +17,9 @@ struct TunnelBytes {
 };
 
 // Relays until both directions have ended. `a_pending` / `b_pending` hold bytes already read
-// from a / b (past the HTTP header) that must reach the other side first. Returns when both
-// directions are done or either side fails (then both sockets are closed).
+// from a / b (past the HTTP header) that must reach the other side first. When either side
+// fails, both sockets are closed.
 Task<TunnelBytes> tunnel(Socket& a, beast::flat_buffer& a_pending, Socket& b,
-                         beast::flat_buffer& b_pending);
+                         beast::flat_buffer& b_pending, BufferPool& pool);
 
 }  // namespace flocker::transport

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "buffer_pool.h"
 #include "net.h"
 #include "upstream_pool.h"
 
@@ -27,6 +28,7 @@ class Worker {
   unsigned index() const { return index_; }
   asio::io_context& context() { return context_; }
   UpstreamPool& pool() { return pool_; }
+  BufferPool& buffers() { return buffers_; }
 
   // Registration of sessions; the iterator is the session's handle.
   using SessionList = std::list<SessionEntry>;
@@ -47,6 +49,7 @@ class Worker {
   const unsigned index_;
   asio::io_context context_{1};
   UpstreamPool pool_;
+  BufferPool buffers_;
   SessionList sessions_;
   bool draining_ = false;
   uint64_t requests_ = 0;

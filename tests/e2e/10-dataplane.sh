@@ -4,7 +4,7 @@
 # gives directly.
 source "$(dirname "$0")/lib.sh"
 e2e_begin dataplane 1
-start_proxy --engine "$(flock_engine_sock 1)"
+start_proxy --engine "$(flock_engine_sock 1)" --grace 3
 
 IMG=$FLOCK_BUSYBOX
 P() { docker -H "$PROXY" "$@"; }
@@ -59,6 +59,13 @@ last_proxy_follow=$(tail -1 "$work/follow2.txt")
 expect_match "logs -f delivered lines written during the follow" "^tick [0-9]+$" "$last_proxy_follow"
 [ "$(grep -c tick "$work/follow2.txt")" -ge 12 ] && _record 1 "logs -f: at least 12 ticks in 2 s" || _record 0 "logs -f: at least 12 ticks in 2 s" "$(wc -l <"$work/follow2.txt") lines"
 
+echo "== attach (CLI and websocket)"
+P run -d -i --name e2e-cat "$IMG" cat >/dev/null
+expect_eq "attach/ws (websocket) relays both ways" "over websocket" \
+  "$(/usr/bin/python3 "$REPO/tests/e2e/attach_ws.py" "${PROXY#tcp://}" e2e-cat)"
+P run -d --name e2e-att "$IMG" sh -c 'sleep 1; echo attached-output' >/dev/null
+expect_eq "docker attach streams the output" "attached-output" "$(timeout 20 docker -H "$PROXY" attach e2e-att)"
+
 echo "== cp, export, stats"
 echo "copied in" >"$work/in.txt"
 P cp "$work/in.txt" e2e-long:/tmp/in.txt
@@ -100,7 +107,7 @@ expect_eq "events --since/--until: same as direct" "$direct" "$proxied"
 expect_match "events saw the container's life" "start .*die" "$proxied"
 
 echo "== rm -f"
-P rm -f e2e-long e2e-exit e2e-big >/dev/null
+P rm -f e2e-long e2e-exit e2e-big e2e-cat e2e-att >/dev/null
 expect_eq "rm -f removed them" "" "$(P ps -aq --filter name=e2e-)"
 
 echo "== docker-py"
@@ -129,6 +136,38 @@ YML
   echo "$E2E_PASS $E2E_FAIL" >"$work/compose.counts"
 )
 read -r E2E_PASS E2E_FAIL <"$work/compose.counts"
+
+echo "== ping headers"
+direct=$(curl -sI "http://127.0.0.1:$((FLOCK_PORT_BASE + 1))/_ping" | grep -iE '^(api-version|ostype|docker-experimental|builder-version|cache-control|pragma):' | sort | tr -d '\r')
+proxied=$(curl -sI "http://${PROXY#tcp://}/_ping" | grep -iE '^(api-version|ostype|docker-experimental|builder-version|cache-control|pragma):' | sort | tr -d '\r')
+expect_eq "HEAD /_ping: the negotiation headers of the engine" "$direct" "$proxied"
+expect_match "HEAD /_ping carries Api-Version" "Api-Version: 1.41" "$proxied"
+
+echo "== errors"
+bad=$(curl -s -X POST "http://${PROXY#tcp://}/v1.41/containers/create" -H 'Content-Type: application/json' -d '{not json')
+expect_match "bad JSON gets the engine's own error" '"message"' "$bad"
+expect_match "an unknown container: the engine's 404" "Error response from daemon: No such container: nope" "$(P logs nope 2>&1 || true)"
+set +e
+"$BUILD/proxy/flocker-proxy" --engine 'ftp://x' >/dev/null 2>&1
+expect_eq "bad flags exit with code 2" "2" "$?"
+set -e
+
+echo "== graceful shutdown with a live stream"
+P run -d --name e2e-tick "$IMG" sh -c 'while true; do echo tick; sleep 0.2; done' >/dev/null
+docker -H "$PROXY" logs -f e2e-tick >"$work/grace.txt" 2>&1 &
+follower=$!
+sleep 1
+kill -TERM "$PROXY_PID"
+sleep 1
+before=$(grep -c tick "$work/grace.txt")
+sleep 1
+after=$(grep -c tick "$work/grace.txt")
+[ "$after" -gt "$before" ] && _record 1 "logs -f keeps streaming during the grace period" || _record 0 "logs -f keeps streaming during the grace period" "$before -> $after"
+expect_match "no new connections after SIGTERM" "Cannot connect|connection refused|error during connect" "$(docker -H "$PROXY" version 2>&1 || true)"
+wait "$PROXY_PID" || true
+kill "$follower" 2>/dev/null || true
+expect_match "the proxy logs its shutdown" "grace period over: closing 1 connection" "$(cat "$FLOCK_DIR/proxy.log")"
+D rm -f e2e-tick >/dev/null
 
 echo "== the proxy's access log"
 expect_match "access log lines carry method, path, status, bytes, engine, id" \

@@ -17,6 +17,13 @@ TEST(DockerAddress, AcceptsDockerHostSyntax) {
   EXPECT_EQ(v6->str(), "tcp://[::1]:2375");
 }
 
+TEST(DockerAddress, PortZeroOnlyToListen) {
+  EXPECT_FALSE(parse_docker_address("tcp://127.0.0.1:0"));
+  auto any = parse_docker_address("tcp://127.0.0.1:0", nullptr, flocker::sdk::AddressUse::kListen);
+  ASSERT_TRUE(any);
+  EXPECT_EQ(any->port, 0);
+}
+
 TEST(DockerAddress, RefusesWithAReason) {
   for (const char* bad : {"", "tcp://", "tcp://host", "host:0", "host:65536", "host:12x",
                           "http://h:1", "unix://relative", "::1:2375", "tcp://h/p:1", ":2375"}) {

@@ -18,7 +18,8 @@ std::string DockerAddress::str() const {
   return "tcp://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
-std::optional<DockerAddress> parse_docker_address(std::string_view text, std::string* error) {
+std::optional<DockerAddress> parse_docker_address(std::string_view text, std::string* error,
+                                                  AddressUse use) {
   const std::string quoted = "'" + std::string(text) + "'";
   DockerAddress addr;
   std::string_view rest = text;
@@ -61,7 +62,8 @@ std::optional<DockerAddress> parse_docker_address(std::string_view text, std::st
   }
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
+  if (ec != std::errc() || end != port.data() + port.size() || value > 65535 ||
+      (value == 0 && use != AddressUse::kListen)) {
     return fail(error, "address " + quoted + " has a bad port");
   }
   addr.host = std::string(host);

@@ -22,8 +22,11 @@ struct DockerAddress {
 };
 
 // Parses an address. On failure returns nullopt and, when `error` is given, says why in a
-// sentence fit for a user ("bad port in tcp://h:x").
+// sentence fit for a user ("bad port in tcp://h:x"). Port 0 ("any free port") is only valid
+// for an address to listen on.
+enum class AddressUse { kConnect, kListen };
 std::optional<DockerAddress> parse_docker_address(std::string_view text,
-                                                  std::string* error = nullptr);
+                                                  std::string* error = nullptr,
+                                                  AddressUse use = AddressUse::kConnect);
 
 }  // namespace flocker::sdk

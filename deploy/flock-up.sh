@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Starts everything on this machine: a local flock of real Docker engines, a registry holding
+# busybox, the reference decider (flocker-decider) and flocker-proxy in front. Prints the
+# DOCKER_HOST to use. Needs root (it runs dockerd).
+#   bash deploy/flock-up.sh [--engines N]     start (default 3 engines)
+#   bash deploy/flock-up.sh --down            stop everything and remove its state
+# Settings: FLOCK_DIR (state, default /tmp/flocker-flock), FLOCK_PORT_BASE (engine i on
+# 127.0.0.1:BASE+i, registry on BASE+50; default 23750), FLOCKER_LISTEN (default
+# tcp://127.0.0.1:2375).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+source "$repo/deploy/flock-lib.sh"
+ENGINES=3
+LISTEN=${FLOCKER_LISTEN:-tcp://127.0.0.1:2375}
+DECIDER=127.0.0.1:$((FLOCK_PORT_BASE + 20))
+
+stop_all() {
+  for f in "$FLOCK_DIR/proxy.pid" "$FLOCK_DIR/decider.pid"; do
+    [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+  done
+  flock_down
+}
+
+case "${1:-}" in
+  --down) stop_all; echo "flocker: stopped"; exit 0 ;;
+  --engines) ENGINES=${2:?--engines needs a number} ;;
+  "") ;;
+  *) echo "usage: $0 [--engines N] | --down" >&2; exit 2 ;;
+esac
+
+why=$(flock_unavailable)
+[ -z "$why" ] || { echo "flocker: cannot start a local flock: $why" >&2; exit 1; }
+bash "$repo/deploy/install-deps.sh"
+bash "$repo/deploy/build.sh"
+stop_all 2>/dev/null || true
+flock_up "$ENGINES"
+
+# The decider's inventory: engine i is host e<i>, in zone a, b, c, ... in turn.
+zones=(a b c d e f g h)
+: >"$FLOCK_DIR/hosts.txt"
+for i in $(seq 1 "$ENGINES"); do
+  echo "$(flock_engine_tcp "$i") e$i zone=${zones[$(((i - 1) % 8))]}" >>"$FLOCK_DIR/hosts.txt"
+done
+setsid "$repo/build/sdk/decider/flocker-decider" --listen "$DECIDER" \
+  --hosts-file "$FLOCK_DIR/hosts.txt" >"$FLOCK_DIR/decider.log" 2>&1 </dev/null &
+echo $! >"$FLOCK_DIR/decider.pid"
+
+setsid "$repo/build/proxy/flocker-proxy" --listen "$LISTEN" --listen "unix://$FLOCK_DIR/flocker.sock" \
+  --engine "$(flock_engine_sock 1)" >"$FLOCK_DIR/proxy.log" 2>&1 </dev/null &
+echo $! >"$FLOCK_DIR/proxy.pid"
+flock_wait_ping "$LISTEN" 15 || { echo "flocker-proxy did not start:"; tail "$FLOCK_DIR/proxy.log"; exit 1; }
+
+cat <<MSG
+
+flocker is up: $ENGINES engines, the reference decider on $DECIDER, the registry on $FLOCK_REGISTRY.
+  export DOCKER_HOST=$LISTEN
+  docker run --rm $FLOCK_BUSYBOX echo hello from the flock
+Logs: $FLOCK_DIR/{proxy,decider}.log, $FLOCK_DIR/engine-*/dockerd.log
+Stop: bash deploy/flock-up.sh --down
+MSG
