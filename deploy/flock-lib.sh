@@ -57,6 +57,7 @@ exec dockerd --data-root "$d/data" --exec-root "$d/exec" --pidfile "$d/dockerd.p
 RUN
   setsid unshare --mount --uts bash "$d/run.sh" >"$d/dockerd.log" 2>&1 </dev/null &
   echo $! >"$d/unshare.pid"
+  disown $! 2>/dev/null || true  # its end is not this shell's business (no "Killed" notices)
   if ! flock_wait_ping "unix://$d/docker.sock" 60; then
     flock_log "engine $i did not start; its log:"
     tail -20 "$d/dockerd.log" >&2
@@ -99,6 +100,7 @@ http:
 CONF
   setsid docker-registry serve "$d/config.yml" >"$d/registry.log" 2>&1 </dev/null &
   echo $! >"$d/registry.pid"
+  disown $! 2>/dev/null || true
   local deadline=$((SECONDS + 30))
   until curl -sf "http://$FLOCK_REGISTRY/v2/" >/dev/null 2>&1; do
     [ $SECONDS -lt $deadline ] || { flock_log "registry did not start"; tail "$d/registry.log" >&2; return 1; }

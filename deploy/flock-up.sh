@@ -46,7 +46,7 @@ setsid "$repo/build/sdk/decider/flocker-decider" --listen "$DECIDER" \
 echo $! >"$FLOCK_DIR/decider.pid"
 
 setsid "$repo/build/proxy/flocker-proxy" --listen "$LISTEN" --listen "unix://$FLOCK_DIR/flocker.sock" \
-  --engine "$(flock_engine_sock 1)" >"$FLOCK_DIR/proxy.log" 2>&1 </dev/null &
+  --decider "$DECIDER" >"$FLOCK_DIR/proxy.log" 2>&1 </dev/null &
 echo $! >"$FLOCK_DIR/proxy.pid"
 flock_wait_ping "$LISTEN" 15 || { echo "flocker-proxy did not start:"; tail "$FLOCK_DIR/proxy.log"; exit 1; }
 

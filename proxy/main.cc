@@ -1,5 +1,6 @@
 // flocker-proxy: many Docker engines behind one Docker endpoint.
-//   flocker-proxy --listen tcp://127.0.0.1:2375 --engine unix:///var/run/docker.sock
+//   flocker-proxy --listen tcp://127.0.0.1:2375 --decider 127.0.0.1:7070     (a flock)
+//   flocker-proxy --listen tcp://127.0.0.1:2375 --engine unix:///var/run/docker.sock  (one engine)
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -9,6 +10,8 @@
 #include <iostream>
 
 #include "docker/single_engine_handler.h"
+#include "flock/control_plane.h"
+#include "flock/flock_handler.h"
 #include "transport/server.h"
 
 namespace po = boost::program_options;
@@ -49,6 +52,16 @@ int main(int argc, char** argv) {
     ("listen", po::value<std::vector<std::string>>(),
      "where clients connect, repeatable: tcp://HOST:PORT or unix:///path "
      "(default tcp://127.0.0.1:2375)")
+    ("decider", po::value<std::string>(), "the decider's gRPC address (HOST:PORT): a flock")
+    ("decider-timeout", po::value<double>()->default_value(1), "seconds each decider call may take")
+    ("decider-failure", po::value<std::string>()->default_value("fail"),
+     "when the decider is down: 'fail' creates, pulls and builds (503), or place them "
+     "'round-robin'")
+    ("name", po::value<std::string>()->default_value("flocker"), "the flock's Name in docker info")
+    ("inventory-refresh", po::value<double>()->default_value(30), "seconds between List calls")
+    ("health-interval", po::value<double>()->default_value(2), "seconds between engine checks")
+    ("pin-ttl", po::value<double>()->default_value(120),
+     "seconds a pull stays pinned to the host where `docker run`'s create found no image")
     ("engine", po::value<std::string>(), "single-engine mode: send everything to this engine")
     ("threads", po::value<unsigned>()->default_value(0), "I/O threads (0: one per core)")
     ("unix-socket-mode", po::value<std::string>()->default_value("0660"), "mode of unix sockets")
@@ -65,6 +78,7 @@ int main(int argc, char** argv) {
     ("access-log", po::value<std::string>()->default_value("on"), "one line per request: on|off");
 
   transport::ServerOptions options;
+  flock::FlockOptions flock_options;
   std::string engine;
   try {
     po::variables_map vm;
@@ -92,17 +106,43 @@ int main(int argc, char** argv) {
     options.pool.connect_timeout = seconds_flag(vm, "connect-timeout");
     options.pool.idle_timeout = seconds_flag(vm, "upstream-idle-timeout");
     options.session.max_header_bytes = vm["max-header-bytes"].as<std::size_t>();
-    if (!vm.count("engine")) return usage_error("--engine is required");
-    engine = vm["engine"].as<std::string>();
+    if (vm.count("engine") == vm.count("decider")) {
+      return usage_error("give --decider (a flock) or --engine (one engine)");
+    }
+    if (vm.count("engine")) engine = vm["engine"].as<std::string>();
+    if (vm.count("decider")) {
+      flock_options.decider.address = vm["decider"].as<std::string>();
+      flock_options.decider.timeout = seconds_flag(vm, "decider-timeout");
+      const auto failure = vm["decider-failure"].as<std::string>();
+      if (failure != "fail" && failure != "round-robin") {
+        return usage_error("--decider-failure must be 'fail' or 'round-robin'");
+      }
+      flock_options.on_decider_failure =
+          failure == "fail" ? flock::DeciderFailure::kFail : flock::DeciderFailure::kRoundRobin;
+      flock_options.name = vm["name"].as<std::string>();
+      flock_options.proxy_name = flock_options.name;
+      flock_options.inventory_refresh = seconds_flag(vm, "inventory-refresh");
+      flock_options.health_interval = seconds_flag(vm, "health-interval");
+      flock_options.pin_ttl = std::chrono::seconds(static_cast<int64_t>(seconds_flag(vm, "pin-ttl").count() / 1000));
+      if (flock_options.health_interval.count() < 100) return usage_error("--health-interval is too short");
+    }
   } catch (const std::exception& e) {
     return usage_error(e.what());
   }
 
   std::unique_ptr<transport::Handler> handler;
-  try {
-    handler = std::make_unique<docker::SingleEngineHandler>(transport::resolve_address(engine));
-  } catch (const std::exception& e) {
-    return usage_error("--engine: " + std::string(e.what()));
+  std::unique_ptr<flock::Flock> the_flock;
+  std::unique_ptr<flock::ControlPlane> control;
+  if (!engine.empty()) {
+    try {
+      handler = std::make_unique<docker::SingleEngineHandler>(transport::resolve_address(engine));
+    } catch (const std::exception& e) {
+      return usage_error("--engine: " + std::string(e.what()));
+    }
+  } else {
+    the_flock = std::make_unique<flock::Flock>(flock_options);
+    control = std::make_unique<flock::ControlPlane>(*the_flock, options.pool);
+    handler = std::make_unique<flock::FlockHandler>(*the_flock);
   }
 
   ::signal(SIGPIPE, SIG_IGN);
@@ -113,7 +153,16 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", e.what());
     return 1;
   }
-  spdlog::info("single-engine mode: every request goes to {}", engine);
+  if (control) {
+    control->start();
+    spdlog::info("flock '{}': the decider at {} places work ({} ms deadline, {} when it is down)",
+                 flock_options.name, flock_options.decider.address,
+                 flock_options.decider.timeout.count(),
+                 flock_options.on_decider_failure == flock::DeciderFailure::kFail ? "fail-closed"
+                                                                                 : "round-robin");
+  } else {
+    spdlog::info("single-engine mode: every request goes to {}", engine);
+  }
 
   // The main thread only waits for signals: SIGINT/SIGTERM start a graceful shutdown; a
   // second one ends the grace period at once.
@@ -142,6 +191,7 @@ int main(int argc, char** argv) {
   signals.async_wait(on_signal);
   signals_ctx.run();
   server.wait();
+  if (control) control->stop();
   spdlog::info("stopped");
   return 0;
 }

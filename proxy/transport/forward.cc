@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "body_relay.h"
+#include "fanout.h"
 #include "companion.h"
 #include "tunnel.h"
 
@@ -17,8 +18,10 @@ constexpr std::size_t kMaxResponseHeader = 64 * 1024;
 
 using ResponseParser = http::response_parser<http::buffer_body>;
 
+}  // namespace
+
 // Hop-by-hop headers concern the client's connection to us, not ours to the engine.
-void prepare_request(Exchange& ex) {
+void prepare_upstream_request(Exchange& ex) {
   auto& req = ex.request();
   const bool upgrade = ex.parser().upgrade();
   req.erase(http::field::keep_alive);
@@ -30,6 +33,8 @@ void prepare_request(Exchange& ex) {
   }
   if (req.find("X-Request-Id") == req.end()) req.set("X-Request-Id", ex.request_id());
 }
+
+namespace {
 
 // Where the response body ends: nothing for HEAD, 1xx, 204 and 304; else its framing.
 BodyFraming response_framing(const ResponseParser& rp, http::verb method) {
@@ -206,9 +211,10 @@ Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, UpstreamConne
     http::response_serializer<http::buffer_body> header(res);
     co_await http::async_write_header(ex.client(), header, ec_token(ec));
   }
-  RelayEnd end = ec ? RelayEnd::kOutputFailed
-                    : co_await relay_body(conn.socket, conn.buffer, body, ex.client(),
-                                          ex.worker().buffers());
+  RelayEnd end = RelayEnd::kOutputFailed;
+  if (!ec) {
+    end = co_await relay_body(conn.socket, conn.buffer, body, ex.client(), ex.worker().buffers());
+  }
   ex.record().bytes_out += body.payload_bytes();
   co_await settle(ex, conn.socket, companion, c);
   if (end == RelayEnd::kOutputFailed) ex.record().client_gone = true;
@@ -221,7 +227,7 @@ Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, UpstreamConne
 }  // namespace
 
 Task<void> forward(Exchange& ex, const Address& upstream) {
-  prepare_request(ex);
+  prepare_upstream_request(ex);
   auto& record = ex.record();
   if (!record.upstream.empty()) record.upstream += ",";
   record.upstream += upstream.text;

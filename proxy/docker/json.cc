@@ -1,0 +1,107 @@
+#include "docker/json.h"
+
+#include <cstdio>
+
+namespace flocker::docker {
+
+void append_quoted(std::string& out, std::string_view s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
+          out += escaped;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+void JsonWriter::comma() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (!first_.back()) out_ += ',';
+  first_.back() = false;
+}
+
+JsonWriter& JsonWriter::open(char c) {
+  comma();
+  out_ += c;
+  first_.push_back(true);
+  return *this;
+}
+
+JsonWriter& JsonWriter::close(char c) {
+  first_.pop_back();
+  out_ += c;
+  return *this;
+}
+
+JsonWriter& JsonWriter::key(std::string_view k) {
+  comma();
+  append_quoted(out_, k);
+  out_ += ':';
+  after_key_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::string(std::string_view s) {
+  comma();
+  append_quoted(out_, s);
+  return *this;
+}
+
+JsonWriter& JsonWriter::number(int64_t n) {
+  comma();
+  out_ += std::to_string(n);
+  return *this;
+}
+
+JsonWriter& JsonWriter::boolean(bool b) {
+  comma();
+  out_ += b ? "true" : "false";
+  return *this;
+}
+
+JsonWriter& JsonWriter::null() {
+  comma();
+  out_ += "null";
+  return *this;
+}
+
+JsonWriter& JsonWriter::raw(std::string_view json) {
+  comma();
+  out_ += json;
+  return *this;
+}
+
+int64_t int_field(const dom::element& obj, std::string_view key, int64_t fallback) {
+  dom::element v;
+  if (obj.at_key(key).get(v)) return fallback;
+  int64_t i;
+  if (!v.get_int64().get(i)) return i;
+  uint64_t u;
+  if (!v.get_uint64().get(u)) return static_cast<int64_t>(u);
+  double d;
+  if (!v.get_double().get(d)) return static_cast<int64_t>(d);
+  return fallback;
+}
+
+std::string_view string_field(const dom::element& obj, std::string_view key) {
+  std::string_view s;
+  if (obj.at_key(key).get_string().get(s)) return {};
+  return s;
+}
+
+}  // namespace flocker::docker

@@ -1,0 +1,45 @@
+// Merging what every host of the flock answered into the one answer a single engine would
+// give, in docker's shape. Pure functions over the hosts' response bodies.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace flocker::docker {
+
+struct HostBody {
+  std::string host;  // the host's name in the flock
+  std::string body;  // its JSON answer
+};
+
+// The label that shows, in `docker ps` output, which host runs a container.
+constexpr std::string_view kHostLabel = "com.docker.flocker.host";
+
+// GET /containers/json: every host's list, newest first, `limit` applied after merging
+// (negative: no limit); each entry carries kHostLabel in its Labels.
+std::string merge_container_lists(const std::vector<HostBody>& replies, int64_t limit);
+
+// GET /images/json: one entry per image ID, RepoTags and RepoDigests united, newest first.
+std::string merge_image_lists(const std::vector<HostBody>& replies);
+
+// GET /networks: one entry per network name (the first host's).
+std::string merge_network_lists(const std::vector<HostBody>& replies);
+
+// GET /volumes: {"Volumes": one per name, "Warnings": all}.
+std::string merge_volume_lists(const std::vector<HostBody>& replies);
+
+// GET /system/df: sizes summed, lists merged as above.
+std::string merge_system_df(const std::vector<HostBody>& replies);
+
+// POST /{containers,images,networks,volumes,build}/prune: arrays joined, numbers summed.
+std::string merge_prune_reports(const std::vector<HostBody>& replies);
+
+// A body that is not the JSON expected; what() names the host.
+struct MergeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace flocker::docker

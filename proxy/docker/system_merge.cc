@@ -1,0 +1,193 @@
+#include "docker/system_merge.h"
+
+#include <fmt/format.h>
+
+#include <set>
+#include <sstream>
+
+#include "docker/json.h"
+
+namespace flocker::docker {
+
+int compare_api_versions(const std::string& a, const std::string& b) {
+  std::istringstream sa(a), sb(b);
+  std::string pa, pb;
+  for (;;) {
+    bool more_a = static_cast<bool>(std::getline(sa, pa, '.'));
+    bool more_b = static_cast<bool>(std::getline(sb, pb, '.'));
+    if (!more_a && !more_b) return 0;
+    long va = more_a ? std::strtol(pa.c_str(), nullptr, 10) : 0;
+    long vb = more_b ? std::strtol(pb.c_str(), nullptr, 10) : 0;
+    if (va != vb) return va < vb ? -1 : 1;
+  }
+}
+
+namespace {
+
+struct Parsed {
+  dom::parser parser;
+  dom::element root;
+  bool ok = false;
+};
+
+std::vector<std::unique_ptr<Parsed>> parse_field(const std::vector<HostSummary>& hosts,
+                                                 std::string HostSummary::*field) {
+  std::vector<std::unique_ptr<Parsed>> out;
+  for (const auto& h : hosts) {
+    auto p = std::make_unique<Parsed>();
+    p->ok = !(h.*field).empty() && !p->parser.parse(h.*field).get(p->root) && p->root.is_object();
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::string labels_text(const std::map<std::string, std::string>& labels) {
+  std::string out;
+  for (const auto& [k, v] : labels) out += (out.empty() ? "" : ", ") + k + "=" + v;
+  return out;
+}
+
+}  // namespace
+
+std::string flock_api_version(const std::vector<HostSummary>& hosts, const std::string& fallback) {
+  std::string lowest;
+  auto versions = parse_field(hosts, &HostSummary::version_json);
+  for (const auto& v : versions) {
+    if (!v->ok) continue;
+    std::string api(string_field(v->root, "ApiVersion"));
+    if (!api.empty() && (lowest.empty() || compare_api_versions(api, lowest) < 0)) lowest = api;
+  }
+  return lowest.empty() ? fallback : lowest;
+}
+
+std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentity& flock) {
+  auto infos = parse_field(hosts, &HostSummary::info_json);
+  const Parsed* base = nullptr;
+  for (std::size_t i = 0; i < hosts.size() && !base; ++i) {
+    if (hosts[i].healthy && infos[i]->ok) base = infos[i].get();
+  }
+  for (std::size_t i = 0; i < hosts.size() && !base; ++i) {
+    if (infos[i]->ok) base = infos[i].get();
+  }
+
+  int64_t containers = 0, running = 0, paused = 0, stopped = 0, images = 0, ncpu = 0, mem = 0;
+  int healthy = 0;
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    healthy += hosts[i].healthy ? 1 : 0;
+    if (!hosts[i].healthy || !infos[i]->ok) continue;  // a host down counts for nothing
+    const auto& r = infos[i]->root;
+    containers += int_field(r, "Containers");
+    running += int_field(r, "ContainersRunning");
+    paused += int_field(r, "ContainersPaused");
+    stopped += int_field(r, "ContainersStopped");
+    images += int_field(r, "Images");
+    ncpu += int_field(r, "NCPU");
+    mem += int_field(r, "MemTotal");
+  }
+
+  // SystemStatus: Swarm classic's layout, one block per host.
+  std::vector<std::pair<std::string, std::string>> status{
+      {"Role", "primary"},
+      {"Strategy", "decider " + flock.decider},
+      {"Nodes", std::to_string(hosts.size())}};
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    const auto& h = hosts[i];
+    status.emplace_back(" " + h.name, h.address);
+    status.emplace_back("  └ Status", h.healthy ? "Healthy" : "Unhealthy" + (h.error.empty() ? "" : ": " + h.error));
+    if (infos[i]->ok) {
+      const auto& r = infos[i]->root;
+      status.emplace_back("  └ Containers",
+                          fmt::format("{} ({} running, {} paused, {} stopped)", int_field(r, "Containers"),
+                                      int_field(r, "ContainersRunning"), int_field(r, "ContainersPaused"),
+                                      int_field(r, "ContainersStopped")));
+      status.emplace_back("  └ Reserved CPUs", fmt::format("{}", int_field(r, "NCPU")));
+      status.emplace_back("  └ Reserved Memory", fmt::format("{} B", int_field(r, "MemTotal")));
+      status.emplace_back("  └ ServerVersion", std::string(string_field(r, "ServerVersion")));
+    }
+    status.emplace_back("  └ Labels", labels_text(h.labels));
+  }
+
+  JsonWriter w;
+  w.begin_object();
+  static const std::set<std::string_view> kReplaced{
+      "ID", "Name", "Containers", "ContainersRunning", "ContainersPaused", "ContainersStopped",
+      "Images", "NCPU", "MemTotal", "SystemStatus", "OperatingSystem", "Labels", "Warnings"};
+  if (base) {
+    dom::object obj;
+    if (!base->root.get_object().get(obj)) {
+      for (auto f : obj) {
+        if (!kReplaced.count(f.key)) w.key(f.key).value(f.value);
+      }
+    }
+  }
+  w.key("ID").string(flock.id);
+  w.key("Name").string(flock.name);
+  w.key("Containers").number(containers);
+  w.key("ContainersRunning").number(running);
+  w.key("ContainersPaused").number(paused);
+  w.key("ContainersStopped").number(stopped);
+  w.key("Images").number(images);
+  w.key("NCPU").number(ncpu);
+  w.key("MemTotal").number(mem);
+  w.key("OperatingSystem").string(fmt::format("flocker {} ({} of {} hosts healthy)", flock.version,
+                                              healthy, hosts.size()));
+  w.key("Labels").begin_array();
+  for (const auto& h : hosts) {
+    w.string(fmt::format("com.docker.flocker.host.{}={} {}", h.name, h.address,
+                         h.healthy ? "healthy" : "unhealthy"));
+  }
+  w.end_array();
+  w.key("SystemStatus").begin_array();
+  for (const auto& [k, v] : status) w.begin_array().string(k).string(v).end_array();
+  w.end_array();
+  w.key("Warnings").begin_array();
+  for (const auto& h : hosts) {
+    if (!h.healthy) w.string("host " + h.name + " (" + h.address + ") is unhealthy" + (h.error.empty() ? "" : ": " + h.error));
+  }
+  w.end_array();
+  w.end_object();
+  return w.take();
+}
+
+std::string merge_version(const std::vector<HostSummary>& hosts, const FlockIdentity& flock) {
+  auto versions = parse_field(hosts, &HostSummary::version_json);
+  const Parsed* base = nullptr;
+  std::string api, min_api;
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    if (!versions[i]->ok) continue;
+    const auto& r = versions[i]->root;
+    std::string a(string_field(r, "ApiVersion")), m(string_field(r, "MinAPIVersion"));
+    if (!a.empty() && (api.empty() || compare_api_versions(a, api) < 0)) {
+      api = a;
+      base = versions[i].get();
+    }
+    if (!m.empty() && (min_api.empty() || compare_api_versions(m, min_api) > 0)) min_api = m;
+  }
+  JsonWriter w;
+  w.begin_object();
+  w.key("Platform").begin_object().key("Name").string("flocker " + flock.version).end_object();
+  w.key("Components").begin_array();
+  w.begin_object().key("Name").string("flocker").key("Version").string(flock.version);
+  w.key("Details").begin_object().key("Decider").string(flock.decider).end_object().end_object();
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    if (!versions[i]->ok) continue;
+    w.begin_object().key("Name").string("Engine " + hosts[i].name);
+    w.key("Version").string(string_field(versions[i]->root, "Version"));
+    w.key("Details").begin_object().key("Address").string(hosts[i].address);
+    w.key("ApiVersion").string(string_field(versions[i]->root, "ApiVersion")).end_object();
+    w.end_object();
+  }
+  w.end_array();
+  w.key("Version").string("flocker-" + flock.version);
+  w.key("ApiVersion").string(api.empty() ? "1.41" : api);
+  w.key("MinAPIVersion").string(min_api.empty() ? "1.12" : min_api);
+  if (base) {
+    for (std::string_view k : {"GitCommit", "GoVersion", "Os", "Arch", "KernelVersion", "BuildTime"}) {
+      w.key(k).string(string_field(base->root, k));
+    }
+  }
+  w.end_object();
+  return w.take();
+}
+
+}  // namespace flocker::docker

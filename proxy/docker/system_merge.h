@@ -1,0 +1,44 @@
+// The flock's own /info, /version and /_ping: one engine made of many.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace flocker::docker {
+
+// What the proxy knows of one host, for docker info.
+struct HostSummary {
+  std::string name;
+  std::string address;
+  std::map<std::string, std::string> labels;
+  bool healthy = false;
+  std::string error;         // why unhealthy
+  std::string info_json;     // the host's last /info ("" if never reached)
+  std::string version_json;  // the host's /version
+};
+
+struct FlockIdentity {
+  std::string name;           // the flock's Name in docker info
+  std::string id;             // its ID
+  std::string version;        // flocker's version
+  std::string decider;        // the decider's address
+};
+
+// GET /info: the first healthy host's info as the base (so every field the CLI reads is
+// there), with the flock's Name and ID, sums of containers (running/paused/stopped),
+// images, NCPU and MemTotal, and one SystemStatus block per host, as Swarm classic had.
+std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentity& flock);
+
+// GET /version: flocker's version, the lowest ApiVersion any host supports (and the highest
+// MinAPIVersion), each engine as a component.
+std::string merge_version(const std::vector<HostSummary>& hosts, const FlockIdentity& flock);
+
+// The API version every host supports ("1.41"), from their /version; `fallback` when none
+// is known.
+std::string flock_api_version(const std::vector<HostSummary>& hosts, const std::string& fallback);
+
+// -1, 0, 1 as dotted versions compare ("1.9" < "1.41").
+int compare_api_versions(const std::string& a, const std::string& b);
+
+}  // namespace flocker::docker

@@ -1,0 +1,349 @@
+#include "flock/control_plane.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include "docker/image_ref.h"
+#include "docker/json.h"
+#include "transport/client_call.h"
+
+namespace flocker::flock {
+
+namespace asio = transport::asio;
+namespace http = transport::http;
+using transport::Task;
+
+struct ControlPlane::Monitor {
+  explicit Monitor(asio::io_context& ctx, std::string n, transport::Address a)
+      : name(std::move(n)), address(std::move(a)), wake(ctx), retry(ctx) {}
+  std::string name;
+  transport::Address address;
+  asio::steady_timer wake;   // the health loop's sleep; cancelled to check at once
+  asio::steady_timer retry;  // the events loop's sleep
+  bool stopped = false;
+  bool healthy = false;
+  bool have_version = false;
+  transport::StreamCall* events = nullptr;  // the open event stream, to cancel it
+};
+
+ControlPlane::ControlPlane(Flock& flock, transport::PoolOptions pool)
+    : flock_(flock), worker_(1000, pool), inventory_timer_(worker_.context()) {}
+
+ControlPlane::~ControlPlane() { stop(); }
+
+void ControlPlane::start() {
+  started_ = true;
+  asio::co_spawn(worker_.context(), inventory_loop(), asio::detached);
+  thread_ = std::thread([this] { worker_.context().run(); });
+}
+
+void ControlPlane::stop() {
+  if (!started_) return;
+  asio::post(worker_.context(), [this] {
+    stopping_ = true;
+    inventory_timer_.cancel();
+    for (auto& [_, m] : monitors_) {
+      m->stopped = true;
+      m->wake.cancel();
+      m->retry.cancel();
+      if (m->events) m->events->cancel();
+    }
+    worker_.pool().close_all();
+  });
+  if (thread_.joinable()) thread_.join();
+  started_ = false;
+}
+
+Task<void> ControlPlane::sleep(asio::steady_timer& timer, std::chrono::milliseconds d) {
+  timer.expires_after(d);
+  transport::error_code ec;
+  co_await timer.async_wait(transport::ec_token(ec));
+}
+
+Task<void> ControlPlane::inventory_loop() {
+  bool warned = false;
+  while (!stopping_) {
+    v1::ListRequest request;
+    request.set_proxy_name(flock_.options.proxy_name);
+    auto result = co_await flock_.decider.list(request);
+    auto wait = flock_.options.inventory_refresh;
+    if (result.ok()) {
+      if (warned) spdlog::info("decider {} answers List again", flock_.decider.address());
+      warned = false;
+      co_await apply_inventory(result.response);
+      if (result.response.refresh_interval_seconds() > 0) {
+        wait = std::chrono::seconds(result.response.refresh_interval_seconds());
+      }
+    } else {
+      if (!warned) {
+        spdlog::warn("decider {} List failed ({}): keeping the current inventory of {} hosts",
+                     flock_.decider.address(), result.status.error_message(),
+                     flock_.inventory.snapshot()->size());
+      }
+      warned = true;
+      wait = std::min(wait, std::chrono::milliseconds(1000));  // retry soon
+    }
+    flock_.inventory_stale = false;
+    // Woken early when a Route names an unknown host (inventory_stale), checked each second.
+    for (auto left = wait; left.count() > 0 && !stopping_ && !flock_.inventory_stale;
+         left -= std::chrono::milliseconds(1000)) {
+      co_await sleep(inventory_timer_, std::min(left, std::chrono::milliseconds(1000)));
+    }
+  }
+}
+
+Task<void> ControlPlane::apply_inventory(const v1::ListResponse& list) {
+  std::map<std::string, std::pair<transport::Address, std::map<std::string, std::string>>> wanted;
+  for (const auto& h : list.hosts()) {
+    if (h.name().empty() || wanted.count(h.name())) {
+      spdlog::warn("decider's List: host '{}' ({}) has an empty or repeated name: ignored",
+                   h.name(), h.address());
+      continue;
+    }
+    try {
+      wanted.emplace(h.name(), std::make_pair(transport::resolve_address(h.address()),
+                                              std::map<std::string, std::string>(
+                                                  h.labels().begin(), h.labels().end())));
+    } catch (const std::exception& e) {
+      spdlog::warn("decider's List: host '{}': {}: ignored", h.name(), e.what());
+    }
+  }
+  // Hosts gone, or moved to another address: stop their monitors.
+  for (auto it = monitors_.begin(); it != monitors_.end();) {
+    auto w = wanted.find(it->first);
+    if (w == wanted.end() || w->second.first.text != it->second->address.text) {
+      spdlog::info("host {} leaves the flock", it->first);
+      auto& m = *it->second;
+      m.stopped = true;
+      m.wake.cancel();
+      m.retry.cancel();
+      if (m.events) m.events->cancel();
+      flock_.index.drop_host(it->first);
+      it = monitors_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  flock_.inventory.update([&](HostList& hosts) {
+    std::erase_if(hosts, [&](const HostState& h) { return !monitors_.count(h.name); });
+    for (auto& [name, spec] : wanted) {
+      HostState* existing = nullptr;
+      for (auto& h : hosts) {
+        if (h.name == name) existing = &h;
+      }
+      if (existing) {
+        existing->labels = spec.second;
+        continue;
+      }
+      HostState h;
+      h.name = name;
+      h.address = spec.first;
+      h.labels = spec.second;
+      hosts.push_back(std::move(h));
+    }
+  });
+  for (auto& [name, spec] : wanted) {
+    if (monitors_.count(name)) continue;
+    spdlog::info("host {} ({}) joins the flock", name, spec.first.text);
+    auto m = std::make_shared<Monitor>(worker_.context(), name, spec.first);
+    monitors_[name] = m;
+    asio::co_spawn(worker_.context(), health_loop(m), asio::detached);
+    asio::co_spawn(worker_.context(), events_loop(m), asio::detached);
+  }
+  co_return;
+}
+
+void ControlPlane::set_health(const std::string& host, bool healthy, const std::string& why) {
+  bool changed = false;
+  flock_.inventory.update_host(host, [&](HostState& h) {
+    changed = h.healthy != healthy || !h.checked;
+    h.healthy = healthy;
+    h.checked = true;
+    h.health_error = healthy ? "" : why;
+  });
+  if (changed) {
+    if (healthy) {
+      spdlog::info("host {} is healthy", host);
+    } else {
+      spdlog::warn("host {} is unhealthy: {}", host, why);
+    }
+  }
+}
+
+// /_ping, then /version (once) and /info: health and the figures Route's candidates carry.
+Task<bool> ControlPlane::check(Monitor& m) {
+  transport::CallOptions opts;
+  opts.timeout = flock_.options.engine_timeout;
+  auto ping = co_await transport::call(worker_, m.address,
+                                       transport::make_request(http::verb::get, "/_ping"), opts);
+  if (!ping.ok() || ping.response.result_int() != 200) {
+    set_health(m.name, false, ping.ok() ? "/_ping answered " + std::to_string(ping.response.result_int())
+                                        : ping.error);
+    co_return false;
+  }
+  std::string version_json;
+  if (!m.have_version) {
+    auto v = co_await transport::call(worker_, m.address,
+                                      transport::make_request(http::verb::get, "/version"), opts);
+    if (v.ok() && v.response.result_int() == 200) version_json = v.response.body();
+  }
+  auto info = co_await transport::call(worker_, m.address,
+                                       transport::make_request(http::verb::get, "/info"), opts);
+  if (!info.ok() || info.response.result_int() != 200) {
+    set_health(m.name, false, info.ok() ? "/info answered " + std::to_string(info.response.result_int())
+                                        : info.error);
+    co_return false;
+  }
+  docker::dom::parser parser;
+  docker::dom::element root;
+  const bool parsed = !parser.parse(info.response.body()).get(root);
+  docker::dom::parser vparser;
+  docker::dom::element vroot;
+  const bool vparsed = !version_json.empty() && !vparser.parse(version_json).get(vroot);
+  if (vparsed) m.have_version = true;
+  flock_.inventory.update_host(m.name, [&](HostState& h) {
+    h.info_json = info.response.body();
+    if (parsed) {
+      h.containers_running = docker::int_field(root, "ContainersRunning");
+      h.containers_total = docker::int_field(root, "Containers");
+      h.ncpu = docker::int_field(root, "NCPU");
+      h.mem_total = docker::int_field(root, "MemTotal");
+    }
+    if (vparsed) {
+      h.version_json = version_json;
+      h.api_version = std::string(docker::string_field(vroot, "ApiVersion"));
+      h.engine_version = std::string(docker::string_field(vroot, "Version"));
+    }
+  });
+  set_health(m.name, true, "");
+  co_return true;
+}
+
+Task<void> ControlPlane::health_loop(std::shared_ptr<Monitor> m) {
+  while (!m->stopped) {
+    m->healthy = co_await check(*m);
+    if (m->stopped) break;
+    co_await sleep(m->wake, flock_.options.health_interval);
+  }
+}
+
+// Rebuilds this host's part of the ownership index from a full container list.
+Task<bool> ControlPlane::reconcile(Monitor& m) {
+  transport::CallOptions opts;
+  opts.timeout = flock_.options.engine_timeout;
+  auto list = co_await transport::call(
+      worker_, m.address, transport::make_request(http::verb::get, "/containers/json?all=1"), opts);
+  if (!list.ok() || list.response.result_int() != 200) co_return false;
+  docker::dom::parser parser;
+  docker::dom::element root;
+  if (parser.parse(list.response.body()).get(root)) co_return false;
+  std::vector<ContainerRecord> records;
+  docker::dom::array containers;
+  if (!root.get_array().get(containers)) {
+    for (auto c : containers) {
+      ContainerRecord r{std::string(docker::string_field(c, "Id")), m.name, ""};
+      docker::dom::array names;
+      if (!c["Names"].get_array().get(names) && names.size() > 0) {
+        std::string_view first;
+        if (!names.at(0).get_string().get(first)) r.name = std::string(first);
+      }
+      if (!r.id.empty()) records.push_back(std::move(r));
+    }
+  }
+  flock_.index.replace_host(m.name, std::move(records));
+  co_await refresh_images(m);
+  co_return true;
+}
+
+Task<void> ControlPlane::refresh_images(Monitor& m) {
+  transport::CallOptions opts;
+  opts.timeout = flock_.options.engine_timeout;
+  auto list = co_await transport::call(
+      worker_, m.address, transport::make_request(http::verb::get, "/images/json"), opts);
+  if (!list.ok() || list.response.result_int() != 200) co_return;
+  docker::dom::parser parser;
+  docker::dom::element root;
+  if (parser.parse(list.response.body()).get(root)) co_return;
+  auto images = std::make_shared<ImageSet>();
+  docker::dom::array array;
+  if (!root.get_array().get(array)) {
+    for (auto img : array) {
+      images->insert(std::string(docker::string_field(img, "Id")));
+      docker::dom::array tags;
+      if (!img["RepoTags"].get_array().get(tags)) {
+        for (auto t : tags) {
+          std::string_view tag;
+          if (!t.get_string().get(tag)) images->insert(docker::normalize_image(tag));
+        }
+      }
+    }
+  }
+  flock_.inventory.update_host(m.name, [&](HostState& h) { h.images = images; });
+}
+
+void ControlPlane::handle_event(Monitor& m, std::string_view line, bool& images_changed) {
+  docker::dom::parser parser;
+  docker::dom::element e;
+  if (parser.parse(line).get(e)) return;
+  const auto type = docker::string_field(e, "Type");
+  const auto action = docker::string_field(e, "Action");
+  docker::dom::element actor;
+  if (e["Actor"].get(actor)) return;
+  const std::string id(docker::string_field(actor, "ID"));
+  docker::dom::element attrs;
+  std::string name;
+  if (!actor["Attributes"].get(attrs)) name = std::string(docker::string_field(attrs, "name"));
+  if (type == "container") {
+    if (action == "create") {
+      flock_.index.put({id, m.name, name});
+    } else if (action == "destroy") {
+      flock_.index.remove(id);
+    } else if (action == "rename") {
+      flock_.index.rename(id, name);
+    }
+  } else if (type == "image") {
+    images_changed = true;
+  }
+}
+
+Task<void> ControlPlane::events_loop(std::shared_ptr<Monitor> m) {
+  while (!m->stopped) {
+    // (Each co_await in a statement of its own: GCC 12 mishandles co_await inside ?:, &&
+    // and ||, and temporaries of ?: in a co_await's operands.)
+    bool ready = m->healthy;
+    if (ready) ready = co_await reconcile(*m);
+    if (!ready) {
+      co_await sleep(m->retry, std::min(flock_.options.health_interval, std::chrono::milliseconds(500)));
+      continue;
+    }
+    transport::CallResult failure;
+    auto stream = co_await transport::StreamCall::open(
+        worker_, m->address, transport::make_request(http::verb::get, "/events"), failure,
+        flock_.options.engine_timeout);
+    if (!stream) {
+      co_await sleep(m->retry, flock_.options.health_interval);
+      continue;
+    }
+    m->events = stream.get();
+    // Events between the list above and the stream's start could be missed: list again.
+    co_await reconcile(*m);
+    transport::LineSplitter lines;
+    transport::error_code ec;
+    for (;;) {
+      auto piece = co_await stream->next(ec);
+      if (!piece) break;
+      bool images_changed = false;
+      lines.feed(*piece, [&](std::string_view line) { handle_event(*m, line, images_changed); });
+      if (images_changed) co_await refresh_images(*m);
+    }
+    m->events = nullptr;
+    if (m->stopped) break;
+    set_health(m->name, false, "event stream lost" + (ec ? ": " + ec.message() : std::string()));
+    m->healthy = false;
+    m->wake.cancel();  // re-check health now
+    co_await sleep(m->retry, std::chrono::milliseconds(200));
+  }
+}
+
+}  // namespace flocker::flock

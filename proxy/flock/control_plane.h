@@ -1,0 +1,48 @@
+// The proxy's background work, on a thread of its own: the inventory (the decider's List,
+// refreshed), and for every host a health loop (/_ping, /version, /info) and an event-stream
+// loop that keeps the ownership index and the image sets current.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "flock/flock.h"
+#include "transport/worker.h"
+
+namespace flocker::flock {
+
+class ControlPlane {
+ public:
+  ControlPlane(Flock& flock, transport::PoolOptions pool);
+  ~ControlPlane();
+  ControlPlane(const ControlPlane&) = delete;
+  ControlPlane& operator=(const ControlPlane&) = delete;
+
+  void start();
+  void stop();  // idempotent; joins the thread
+
+ private:
+  struct Monitor;
+  transport::Task<void> inventory_loop();
+  transport::Task<void> apply_inventory(const v1::ListResponse& list);
+  transport::Task<void> health_loop(std::shared_ptr<Monitor> m);
+  transport::Task<void> events_loop(std::shared_ptr<Monitor> m);
+  transport::Task<bool> check(Monitor& m);
+  transport::Task<bool> reconcile(Monitor& m);
+  transport::Task<void> refresh_images(Monitor& m);
+  void handle_event(Monitor& m, std::string_view line, bool& images_changed);
+  void set_health(const std::string& host, bool healthy, const std::string& why);
+  transport::Task<void> sleep(transport::asio::steady_timer& timer, std::chrono::milliseconds d);
+
+  Flock& flock_;
+  transport::Worker worker_;
+  std::thread thread_;
+  std::map<std::string, std::shared_ptr<Monitor>> monitors_;  // control thread only
+  transport::asio::steady_timer inventory_timer_;
+  bool stopping_ = false;
+  bool started_ = false;
+};
+
+}  // namespace flocker::flock

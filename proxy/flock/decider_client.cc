@@ -1,0 +1,109 @@
+#include "flock/decider_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <optional>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
+namespace flocker::flock {
+namespace {
+
+namespace asio = transport::asio;
+
+// One call: its context, request and response live on the heap until gRPC's callback (on a
+// gRPC thread) has posted the completion back to the coroutine's executor.
+template <class Request, class Response>
+struct Call {
+  grpc::ClientContext context;
+  Request request;
+  Response response;
+};
+
+// Starts `start(context, request, response, callback)` and suspends the coroutine until the
+// callback; resumes on the coroutine's executor.
+template <class Request, class Response, class Start>
+transport::Task<DeciderResult<Response>> invoke(std::chrono::milliseconds timeout, Request request,
+                                                Start start) {
+  auto call = std::make_shared<Call<Request, Response>>();
+  call->request = std::move(request);
+  call->context.set_deadline(std::chrono::system_clock::now() + timeout);
+  // The coroutine's own executor, named explicitly: the completion must resume the coroutine
+  // on its I/O thread (a use_awaitable handler's associated executor is not that in Boost
+  // 1.74, and resuming elsewhere races with the thread that owns the frame).
+  auto executor = co_await asio::this_coro::executor;
+  grpc::Status status = co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                                      void(grpc::Status)>(
+      [&call, executor, &start](auto handler) {
+        using Handler = decltype(handler);
+        // gRPC wants a copyable callback; the handler is move-only: share it, and move it
+        // out to invoke it once, as an rvalue (an awaitable handler left in its holder would
+        // resume the coroutine again when the holder is destroyed).
+        auto held = std::make_shared<std::optional<Handler>>(std::move(handler));
+        auto work = std::make_shared<asio::executor_work_guard<asio::any_io_executor>>(executor);
+        // The callback must not own `call`: gRPC keeps the callback in the call's own arena,
+        // which the ClientContext in `call` releases. The coroutine owns `call` and resumes
+        // only after the callback has posted, as gRPC's callback examples do.
+        start(&call->context, &call->request, &call->response,
+              [held, work, executor](grpc::Status s) {
+                asio::post(executor, [held, work, s]() mutable {
+                  Handler h = std::move(**held);
+                  held->reset();
+                  work->reset();
+                  std::move(h)(s);
+                });
+              });
+      },
+      asio::use_awaitable);
+  DeciderResult<Response> result{status, std::move(call->response)};
+  co_return result;
+}
+
+}  // namespace
+
+DeciderClient::DeciderClient(DeciderOptions options) : options_(std::move(options)) {
+  grpc::ChannelArguments args;
+  // Reconnect quickly after the decider restarts: the proxy keeps asking.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  channel_ = grpc::CreateCustomChannel(options_.address, grpc::InsecureChannelCredentials(), args);
+  stub_ = v1::Decider::NewStub(channel_);
+}
+
+transport::Task<DeciderResult<v1::ListResponse>> DeciderClient::list(v1::ListRequest request) {
+  auto result = co_await invoke<v1::ListRequest, v1::ListResponse>(
+      options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
+        stub_->async()->List(ctx, req, resp, std::move(cb));
+      });
+  co_return result;
+}
+
+transport::Task<DeciderResult<v1::RouteResponse>> DeciderClient::route(v1::RouteRequest request) {
+  auto result = co_await invoke<v1::RouteRequest, v1::RouteResponse>(
+      options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
+        stub_->async()->Route(ctx, req, resp, std::move(cb));
+      });
+  co_return result;
+}
+
+transport::Task<DeciderResult<v1::RemapContainerResponse>> DeciderClient::remap(
+    v1::RemapContainerRequest request) {
+  auto result = co_await invoke<v1::RemapContainerRequest, v1::RemapContainerResponse>(
+      options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
+        stub_->async()->RemapContainer(ctx, req, resp, std::move(cb));
+      });
+  co_return result;
+}
+
+transport::Task<DeciderResult<v1::RegistryAuthResponse>> DeciderClient::registry_auth(
+    v1::RegistryAuthRequest request) {
+  auto result = co_await invoke<v1::RegistryAuthRequest, v1::RegistryAuthResponse>(
+      options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
+        stub_->async()->RegistryAuth(ctx, req, resp, std::move(cb));
+      });
+  co_return result;
+}
+
+}  // namespace flocker::flock

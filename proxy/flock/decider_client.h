@@ -1,0 +1,54 @@
+// The proxy's side of flocker.v1: every call asynchronous, with a deadline, resumed on the
+// calling coroutine's own executor. No call ever blocks an I/O thread.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "flocker/v1/decider.grpc.pb.h"
+#include "transport/net.h"
+
+namespace flocker::flock {
+
+namespace v1 = ::flocker::v1;
+
+struct DeciderOptions {
+  std::string address;  // gRPC target, e.g. "127.0.0.1:7070"
+  std::chrono::milliseconds timeout{1000};
+};
+
+template <class Response>
+struct DeciderResult {
+  grpc::Status status;
+  Response response;
+  bool ok() const { return status.ok(); }
+  // UNIMPLEMENTED: the decider has no opinion.
+  bool unimplemented() const { return status.error_code() == grpc::StatusCode::UNIMPLEMENTED; }
+  // The decider could not be asked (down, or past the deadline), as opposed to an answer.
+  bool unreachable() const {
+    auto c = status.error_code();
+    return c == grpc::StatusCode::UNAVAILABLE || c == grpc::StatusCode::DEADLINE_EXCEEDED;
+  }
+};
+
+class DeciderClient {
+ public:
+  explicit DeciderClient(DeciderOptions options);
+
+  const std::string& address() const { return options_.address; }
+
+  transport::Task<DeciderResult<v1::ListResponse>> list(v1::ListRequest request);
+  transport::Task<DeciderResult<v1::RouteResponse>> route(v1::RouteRequest request);
+  transport::Task<DeciderResult<v1::RemapContainerResponse>> remap(
+      v1::RemapContainerRequest request);
+  transport::Task<DeciderResult<v1::RegistryAuthResponse>> registry_auth(
+      v1::RegistryAuthRequest request);
+
+ private:
+  DeciderOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Decider::Stub> stub_;
+};
+
+}  // namespace flocker::flock

@@ -1,0 +1,64 @@
+// The state a flock shares between the I/O threads (requests) and the control plane
+// (inventory, health, event streams).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include "flock/decider_client.h"
+#include "flock/inventory.h"
+#include "flock/ownership_index.h"
+#include "flock/pull_pins.h"
+#include "round_robin_decider.h"
+
+namespace flocker::flock {
+
+enum class DeciderFailure { kFail, kRoundRobin };
+
+struct FlockOptions {
+  std::string name = "flocker";         // the flock's Name in docker info
+  std::string proxy_name;               // ListRequest.proxy_name
+  DeciderOptions decider;
+  DeciderFailure on_decider_failure = DeciderFailure::kFail;
+  std::chrono::milliseconds inventory_refresh{std::chrono::seconds(30)};
+  std::chrono::milliseconds health_interval{std::chrono::seconds(2)};
+  std::chrono::milliseconds engine_timeout{std::chrono::seconds(5)};  // the proxy's own calls
+  std::chrono::seconds pin_ttl{120};
+  std::size_t max_create_body = 4 * 1024 * 1024;
+};
+
+class Flock {
+ public:
+  explicit Flock(FlockOptions options);
+
+  const FlockOptions options;
+  const std::string id;  // the flock's ID in docker info (stable for a name)
+  Inventory inventory;
+  OwnershipIndex index;
+  PullPins pins;
+  DeciderClient decider;
+  // --decider-failure=round-robin, and Route answering UNIMPLEMENTED: the reference
+  // decider's policy, in process.
+  decider::RoundRobinDecider fallback;
+
+  // An optional RPC that answered UNIMPLEMENTED is not asked again for a while.
+  bool skip_remap() const { return now_ns() < remap_unimplemented_until_; }
+  bool skip_auth() const { return now_ns() < auth_unimplemented_until_; }
+  void remap_unimplemented() { remap_unimplemented_until_ = now_ns() + kRecheck; }
+  void auth_unimplemented() { auth_unimplemented_until_ = now_ns() + kRecheck; }
+
+  // Set by the control plane: ask the decider's List again soon (a Route named a host the
+  // proxy does not know).
+  std::atomic<bool> inventory_stale{false};
+
+ private:
+  static int64_t now_ns() {
+    return std::chrono::steady_clock::now().time_since_epoch().count();
+  }
+  static constexpr int64_t kRecheck = 30'000'000'000;  // 30 s
+  std::atomic<int64_t> remap_unimplemented_until_{0};
+  std::atomic<int64_t> auth_unimplemented_until_{0};
+};
+
+}  // namespace flocker::flock

@@ -1,0 +1,414 @@
+// Operations that create something are placed by the decider: Route (where), then, for a
+// container, RemapContainer (how), and the registry credentials a pull needs.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "docker/errors.h"
+#include "docker/image_ref.h"
+#include "docker/json.h"
+#include "docker/progress.h"
+#include "flock/flock_handler.h"
+#include "flock/line_merge.h"
+#include "transport/fanout.h"
+
+namespace flocker::flock {
+namespace {
+
+v1::ImagePresence presence(const HostState& h, const std::string& normalized) {
+  if (normalized.empty() || !h.images) return v1::IMAGE_PRESENCE_UNSPECIFIED;
+  return h.images->count(normalized) ? v1::IMAGE_PRESENCE_PRESENT : v1::IMAGE_PRESENCE_ABSENT;
+}
+
+void add_candidates(v1::RouteRequest& req, const HostList& hosts) {
+  const std::string normalized = req.image().empty() ? "" : docker::normalize_image(req.image());
+  for (const auto& h : hosts) {
+    auto* c = req.add_candidates();
+    c->set_name(h.name);
+    c->set_address(h.address.text);
+    c->mutable_labels()->insert(h.labels.begin(), h.labels.end());
+    c->set_healthy(h.healthy);
+    c->set_containers_running(h.containers_running);
+    c->set_containers_total(h.containers_total);
+    c->set_ncpu(h.ncpu);
+    c->set_mem_total_bytes(h.mem_total);
+    c->set_image(presence(h, normalized));
+    c->set_engine_version(h.engine_version);
+  }
+}
+
+// The client sent no credentials: no header, an empty one, or docker's "{}" (e30=).
+bool no_registry_auth(const http::request<http::buffer_body>& req) {
+  auto it = req.find("X-Registry-Auth");
+  if (it == req.end()) return true;
+  auto v = it->value();
+  return v.empty() || v == "e30=" || v == "e30" || v == "{}";
+}
+
+std::string random_volume_name() {
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  return fmt::format("{:016x}{:016x}{:016x}{:016x}", random(), random(), random(), random());
+}
+
+// The body with "Name" set (unnamed volumes fanned out must have one name everywhere).
+std::string with_name(const std::string& body, const std::string& name) {
+  docker::dom::parser parser;
+  docker::dom::element root;
+  docker::dom::object obj;
+  if (parser.parse(body).get(root) || root.get_object().get(obj)) return body;
+  docker::JsonWriter w;
+  w.begin_object();
+  for (auto f : obj) {
+    if (f.key != "Name") w.key(f.key).value(f.value);
+  }
+  w.key("Name").string(name).end_object();
+  return w.take();
+}
+
+}  // namespace
+
+Task<std::vector<const HostState*>> FlockHandler::decide(Exchange& ex, const HostsSnapshot& hosts,
+                                                         v1::RouteRequest& req) {
+  req.set_request_id(ex.request_id());
+  *req.mutable_client() = client_of(ex);
+  add_candidates(req, *hosts);
+  if (healthy_hosts(*hosts).empty()) {
+    co_await ex.respond_error(http::status::service_unavailable,
+                              fmt::format("no healthy host in the flock ({} hosts, none healthy)",
+                                          hosts->size()));
+    co_return std::vector<const HostState*>{};
+  }
+  auto result = co_await flock_.decider.route(req);
+  v1::RouteResponse answer = std::move(result.response);
+  if (!result.ok()) {
+    const bool no_opinion = result.unimplemented();
+    const bool fallback =
+        no_opinion || (result.unreachable() && flock_.options.on_decider_failure == DeciderFailure::kRoundRobin);
+    if (result.unreachable() && !fallback) {
+      co_await ex.respond_error(
+          http::status::service_unavailable,
+          fmt::format("decider {} is unavailable ({}): cannot place this {}", flock_.decider.address(),
+                      result.status.error_message(), v1::OperationKind_Name(req.kind())));
+      co_return std::vector<const HostState*>{};
+    }
+    if (!fallback) {  // the decider's decision is no: its message, as the user's error
+      co_await ex.respond_error(http_status_for(result.status.error_code()), result.status.error_message());
+      co_return std::vector<const HostState*>{};
+    }
+    if (!no_opinion) {
+      spdlog::warn("decider {} unavailable ({}): placing {} round-robin", flock_.decider.address(),
+                   result.status.error_message(), ex.request_id());
+    }
+    answer.Clear();
+    flock_.fallback.decide(req, answer);
+  }
+  std::vector<const HostState*> chosen;
+  std::string problem;
+  for (const auto& name : answer.hosts()) {
+    const HostState* h = find_host(*hosts, name);
+    if (!h) {
+      flock_.inventory_stale = true;  // the decider knows a host we do not: List again
+      problem = "the decider chose host '" + name + "', which is not in the flock";
+    } else if (!h->healthy) {
+      problem = "the decider chose host '" + name + "', which is unhealthy";
+    } else if (std::find(chosen.begin(), chosen.end(), h) == chosen.end()) {
+      chosen.push_back(h);
+    }
+  }
+  if (problem.empty() && chosen.empty()) problem = "the decider chose no host";
+  if (problem.empty() && req.kind() == v1::OPERATION_KIND_CONTAINER_CREATE && chosen.size() != 1) {
+    problem = fmt::format("the decider chose {} hosts for a container; it needs one", chosen.size());
+  }
+  if (!problem.empty()) {
+    co_await ex.respond_error(http::status::service_unavailable, problem);
+    co_return std::vector<const HostState*>{};
+  }
+  co_return chosen;
+}
+
+Task<bool> FlockHandler::remap(Exchange& ex, const HostState& host, const std::string& image,
+                               std::string& body, std::string& name, NameReservations& names) {
+  if (flock_.skip_remap()) co_return true;
+  v1::RemapContainerRequest req;
+  req.set_request_id(ex.request_id());
+  req.set_host(host.name);
+  req.set_name(name);
+  req.set_body(body);
+  *req.mutable_client() = client_of(ex);
+  if (!image.empty()) {  // read-only context: the image's own config
+    auto inspect = co_await call_host(ex, host, transport::make_request(http::verb::get, "/images/" + image + "/json"),
+                                      flock_.options.engine_timeout);
+    if (inspect.ok() && inspect.response.result_int() == 200) req.set_image(inspect.response.body());
+  }
+  auto result = co_await flock_.decider.remap(req);
+  if (result.unimplemented()) {
+    flock_.remap_unimplemented();
+    co_return true;
+  }
+  if (!result.ok()) {
+    if (result.unreachable() && flock_.options.on_decider_failure == DeciderFailure::kRoundRobin) {
+      co_return true;  // fail-open: the container as the client asked
+    }
+    http::status status = http_status_for(result.status.error_code());
+    std::string message = result.status.error_message();
+    if (result.unreachable()) {
+      status = http::status::service_unavailable;
+      message = fmt::format("decider {} is unavailable ({})", flock_.decider.address(), message);
+    }
+    co_await ex.respond_error(status, message);
+    co_return false;
+  }
+  if (!result.response.body().empty()) {
+    docker::dom::parser parser;
+    docker::dom::element root;
+    if (parser.parse(result.response.body()).get(root) || !root.is_object()) {
+      co_await ex.respond_error(http::status::internal_server_error,
+                                "the decider's RemapContainer answered a body that is not a JSON object");
+      co_return false;
+    }
+    body = result.response.body();
+  }
+  if (result.response.has_name() && result.response.name() != name) {
+    name = result.response.name();
+    if (!name.empty()) {
+      auto taken = flock_.index.by_name(name);
+      if (taken || !names.reserve(name)) {
+        std::string holder = "(a container being created)";
+        if (taken) holder = taken->id;
+        const std::string message = docker::name_conflict(name, holder);
+        co_await ex.respond_error(http::status::conflict, message);
+        co_return false;
+      }
+    }
+  }
+  co_return true;
+}
+
+Task<void> FlockHandler::fill_registry_auth(Exchange& ex, const std::string& image, const HostState& host) {
+  if (!no_registry_auth(ex.request()) || flock_.skip_auth()) co_return;
+  v1::RegistryAuthRequest req;
+  req.set_request_id(ex.request_id());
+  req.set_registry(docker::registry_of(image));
+  req.set_image(image);
+  *req.mutable_client() = client_of(ex);
+  req.set_host(host.name);
+  auto result = co_await flock_.decider.registry_auth(req);
+  if (result.unimplemented()) {
+    flock_.auth_unimplemented();
+    co_return;
+  }
+  if (!result.ok()) {
+    spdlog::warn("{}: RegistryAuth failed ({}): pulling without credentials", ex.request_id(),
+                 result.status.error_message());
+    co_return;
+  }
+  const auto& r = result.response;
+  if (r.username().empty() && r.password().empty() && r.identity_token().empty() && r.registry_token().empty()) {
+    co_return;
+  }
+  docker::JsonWriter w;  // docker's AuthConfig; never logged
+  w.begin_object();
+  if (!r.username().empty()) w.key("username").string(r.username());
+  if (!r.password().empty()) w.key("password").string(r.password());
+  if (!r.identity_token().empty()) w.key("identitytoken").string(r.identity_token());
+  if (!r.registry_token().empty()) w.key("registrytoken").string(r.registry_token());
+  w.key("serveraddress").string(r.server_address().empty() ? req.registry() : r.server_address());
+  w.end_object();
+  ex.request().set("X-Registry-Auth", base64url(w.str()));
+}
+
+Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& route) {
+  auto body = co_await ex.read_body(flock_.options.max_create_body);
+  if (!body) co_return;
+  auto hosts = flock_.inventory.snapshot();
+  docker::dom::parser parser;
+  docker::dom::element root;
+  if (parser.parse(*body).get(root) || !root.is_object()) {
+    // Not a JSON object: any engine says what docker says about that.
+    auto healthy = healthy_hosts(*hosts);
+    if (healthy.empty()) {
+      co_await ex.respond_error(http::status::bad_request, "invalid JSON in the container's configuration");
+      co_return;
+    }
+    auto result = co_await call_host(ex, *healthy[0], client_request(ex, std::string(ex.request().target()), *body));
+    if (result.ok()) {
+      co_await respond_engine(ex, std::move(result.response));
+    } else {
+      co_await ex.respond_error(http::status::bad_request, "invalid JSON in the container's configuration");
+    }
+    co_return;
+  }
+  const std::string image(docker::string_field(root, "Image"));
+  std::string name = docker::query_param(route.target.query, "name").value_or("");
+  NameReservations names(flock_.index);
+  if (!name.empty()) {  // names are unique across the flock
+    if (auto taken = flock_.index.by_name(name)) {
+      co_await ex.respond_error(http::status::conflict, docker::name_conflict(bare_name(name), taken->id));
+      co_return;
+    }
+    if (!names.reserve(name)) {
+      co_await ex.respond_error(http::status::conflict,
+                                docker::name_conflict(bare_name(name), "(a container being created)"));
+      co_return;
+    }
+  }
+  const std::string client = client_key(ex);
+  const std::string normalized = image.empty() ? "" : docker::normalize_image(image);
+  v1::RouteRequest req;
+  req.set_kind(v1::OPERATION_KIND_CONTAINER_CREATE);
+  req.set_image(image);
+  req.set_name(std::string(bare_name(name)));
+  req.set_body(*body);
+  req.set_query(route.target.query);
+  if (auto pin = flock_.pins.find(client, normalized)) req.set_pinned_host(*pin);
+  auto chosen = co_await decide(ex, hosts, req);
+  if (chosen.empty()) co_return;
+  const HostState& host = *chosen[0];
+
+  std::string forward_body = std::move(*body);
+  std::string forward_name(bare_name(name));
+  if (!co_await remap(ex, host, image, forward_body, forward_name, names)) co_return;
+
+  const std::string query = docker::with_query_param(
+      route.target.query, "name", forward_name.empty() ? std::nullopt : std::optional<std::string>(forward_name));
+  auto result = co_await call_host(ex, host, client_request(ex, route.target.rebuild(query), std::move(forward_body)));
+  if (!result.ok()) {
+    co_await respond_host_down(ex, host, result.error);
+    co_return;
+  }
+  const unsigned status = result.response.result_int();
+  if (status == 201) {
+    if (!req.pinned_host().empty()) flock_.pins.forget(client, normalized);
+    docker::dom::parser created;
+    docker::dom::element answer;
+    if (!created.parse(result.response.body()).get(answer)) {
+      flock_.index.put({std::string(docker::string_field(answer, "Id")), host.name, forward_name});
+    }
+  } else if (status == 404 && result.response.body().find("No such image") != std::string::npos) {
+    // docker run pulls next, then creates again: both must come here.
+    flock_.pins.remember(client, normalized, host.name);
+  }
+  co_await respond_engine(ex, std::move(result.response));
+}
+
+Task<void> FlockHandler::create_image(Exchange& ex, const docker::Route& route) {
+  const auto& q = route.target.query;
+  auto from_image = docker::query_param(q, "fromImage");
+  if (from_image && !from_image->empty()) {
+    co_await decided_stream(ex, route, v1::OPERATION_KIND_IMAGE_PULL,
+                            docker::join_image_tag(*from_image, docker::query_param(q, "tag").value_or("")));
+    co_return;
+  }
+  const std::string repo = docker::query_param(q, "repo").value_or("");
+  std::string image;
+  if (!repo.empty()) image = docker::join_image_tag(repo, docker::query_param(q, "tag").value_or(""));
+  co_await decided_stream(ex, route, v1::OPERATION_KIND_IMAGE_IMPORT, image);
+}
+
+Task<void> FlockHandler::decided_stream(Exchange& ex, const docker::Route& route, v1::OperationKind kind,
+                                        std::string image) {
+  auto hosts = flock_.inventory.snapshot();
+  v1::RouteRequest req;
+  req.set_kind(kind);
+  req.set_image(image);
+  req.set_query(route.target.query);
+  if (!image.empty()) {
+    if (auto pin = flock_.pins.find(client_key(ex), docker::normalize_image(image))) req.set_pinned_host(*pin);
+  }
+  auto chosen = co_await decide(ex, hosts, req);
+  if (chosen.empty()) co_return;
+  if (kind == v1::OPERATION_KIND_IMAGE_PULL) co_await fill_registry_auth(ex, image, *chosen[0]);
+  if (chosen.size() == 1) {
+    co_await forward_to(ex, *chosen[0]);
+  } else {
+    co_await forward_progress(ex, chosen);
+  }
+}
+
+Task<void> FlockHandler::forward_progress(Exchange& ex, const std::vector<const HostState*>& hosts) {
+  std::vector<transport::FanoutLeg> legs;
+  for (const auto* h : hosts) {
+    transport::FanoutLeg leg;
+    leg.name = h->name;
+    leg.address = h->address;
+    legs.push_back(std::move(leg));
+    ex.record().upstream += (ex.record().upstream.empty() ? "" : ",") + h->address.text;
+  }
+  legs = co_await transport::forward_to_many(ex, std::move(legs));
+  std::vector<LineSource> sources;
+  std::vector<std::string> errors;
+  const transport::CallResult* first_failure = nullptr;
+  for (auto& leg : legs) {
+    if (leg.stream) {
+      sources.push_back({leg.name, std::move(leg.stream)});
+      continue;
+    }
+    if (!first_failure) first_failure = &leg.failure;
+    std::string why = leg.failure.ec ? leg.failure.error : leg.failure.response.body();
+    if (auto brace = why.find("\"message\":\""); brace != std::string::npos) {
+      why = why.substr(brace + 11, why.rfind('"') - brace - 11);
+    }
+    errors.push_back(docker::progress_error(leg.name + ": " + why));
+  }
+  if (sources.empty()) {  // every host failed: the first one's answer, as it was
+    if (first_failure && !first_failure->ec) {
+      co_await respond_engine(ex, std::move(const_cast<transport::CallResult*>(first_failure)->response));
+    } else {
+      std::string why = "no host answered";
+      if (first_failure) why = first_failure->error;
+      co_await ex.respond_error(http::status::bad_gateway, why);
+    }
+    co_return;
+  }
+  // Progress from every host in one stream; failures first, so the CLI reports them.
+  co_await merge_line_streams(ex, std::move(sources), &docker::tag_progress, std::move(errors));
+}
+
+Task<void> FlockHandler::create_named(Exchange& ex, const docker::Route& route, v1::OperationKind kind) {
+  auto body = co_await ex.read_body(1 << 20);
+  if (!body) co_return;
+  auto hosts = flock_.inventory.snapshot();
+  docker::dom::parser parser;
+  docker::dom::element root;
+  std::string name;
+  if (!parser.parse(*body).get(root)) name = std::string(docker::string_field(root, "Name"));
+  v1::RouteRequest req;
+  req.set_kind(kind);
+  req.set_name(name);
+  req.set_body(*body);
+  req.set_query(route.target.query);
+  auto chosen = co_await decide(ex, hosts, req);
+  if (chosen.empty()) co_return;
+  if (chosen.size() > 1 && name.empty() && kind == v1::OPERATION_KIND_VOLUME_CREATE) {
+    *body = with_name(*body, random_volume_name());  // one name on every host
+  }
+  std::vector<Task<transport::CallResult>> calls;
+  for (const auto* h : chosen) {
+    calls.push_back(call_host(ex, *h, client_request(ex, std::string(ex.request().target()), *body)));
+  }
+  auto results = co_await transport::gather(std::move(calls));
+  // Answer with the first success (volumes: the same everywhere; networks: one host's ID,
+  // the name reaches them all); when all failed, with the first failure.
+  transport::CallResult* answer = nullptr;
+  for (auto& r : results) {
+    if (r.ok() && r.response.result_int() < 300) {
+      answer = &r;
+      break;
+    }
+  }
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (&results[i] != answer && !(results[i].ok() && results[i].response.result_int() < 300)) {
+      spdlog::warn("{}: {} on {} failed: {}", ex.request_id(), v1::OperationKind_Name(kind), chosen[i]->name,
+                   results[i].ok() ? results[i].response.body() : results[i].error);
+    }
+  }
+  if (!answer) answer = &results[0];
+  if (!answer->ok()) {
+    co_await respond_host_down(ex, *chosen[0], answer->error);
+    co_return;
+  }
+  co_await respond_engine(ex, std::move(answer->response));
+}
+
+}  // namespace flocker::flock

@@ -1,0 +1,69 @@
+#include "flock/flock_handler.h"
+
+#include <spdlog/spdlog.h>
+
+#include "docker/error_response.h"
+
+namespace flocker::flock {
+
+using docker::Endpoint;
+
+http::response<http::string_body> FlockHandler::render_error(http::status status,
+                                                             std::string_view message) const {
+  return docker::error_response(status, message);
+}
+
+Task<void> FlockHandler::handle(Exchange& ex) {
+  const auto route = docker::classify(ex.request().method(), ex.request().target());
+  switch (route.endpoint) {
+    case Endpoint::kPing: co_await ping(ex); break;
+    case Endpoint::kVersion: co_await version(ex); break;
+    case Endpoint::kInfo: co_await info(ex); break;
+    case Endpoint::kEvents: co_await events(ex, route); break;
+    case Endpoint::kContainerList: co_await list_containers(ex, route); break;
+    case Endpoint::kImageList: co_await merged(ex, route, &docker::merge_image_lists); break;
+    case Endpoint::kNetworkList: co_await merged(ex, route, &docker::merge_network_lists); break;
+    case Endpoint::kVolumeList: co_await merged(ex, route, &docker::merge_volume_lists); break;
+    case Endpoint::kSystemDf: co_await merged(ex, route, &docker::merge_system_df); break;
+    case Endpoint::kContainerPrune:
+    case Endpoint::kImagePrune:
+    case Endpoint::kNetworkPrune:
+    case Endpoint::kVolumePrune:
+    case Endpoint::kBuildPrune: co_await merged(ex, route, &docker::merge_prune_reports); break;
+    case Endpoint::kContainerCreate: co_await create_container(ex, route); break;
+    case Endpoint::kImageCreate: co_await create_image(ex, route); break;
+    case Endpoint::kImageLoad:
+      co_await decided_stream(ex, route, v1::OPERATION_KIND_IMAGE_LOAD, "");
+      break;
+    case Endpoint::kBuild:
+      co_await decided_stream(ex, route, v1::OPERATION_KIND_IMAGE_BUILD,
+                              docker::query_param(route.target.query, "t").value_or(""));
+      break;
+    case Endpoint::kVolumeCreate:
+      co_await create_named(ex, route, v1::OPERATION_KIND_VOLUME_CREATE);
+      break;
+    case Endpoint::kNetworkCreate:
+      co_await create_named(ex, route, v1::OPERATION_KIND_NETWORK_CREATE);
+      break;
+    case Endpoint::kContainer: co_await container(ex, route); break;
+    case Endpoint::kExec: co_await exec(ex, route); break;
+    case Endpoint::kImage: co_await image(ex, route); break;
+    case Endpoint::kImageGetMany: co_await image_get_many(ex, route); break;
+    case Endpoint::kCommit: co_await commit(ex, route); break;
+    case Endpoint::kNetwork: co_await network(ex, route); break;
+    case Endpoint::kVolume: co_await volume(ex, route); break;
+    case Endpoint::kAnyHost: co_await any_host(ex); break;
+    case Endpoint::kUnsupported:
+      co_await ex.respond_error(
+          http::status::not_implemented,
+          "flocker does not support " + route.target.path +
+              ": a flock is many engines, not a swarm-mode cluster (no swarm, nodes, services, "
+              "tasks, secrets, configs, plugins or BuildKit sessions)");
+      break;
+    case Endpoint::kUnknown:
+      co_await ex.respond_error(http::status::not_found, "page not found");
+      break;
+  }
+}
+
+}  // namespace flocker::flock

@@ -1,0 +1,76 @@
+// The flock's Docker API: each request routed as the route table says — to the owner of the
+// object, to every host and merged, or where the decider decides — or refused.
+#pragma once
+
+#include <atomic>
+#include <optional>
+
+#include "docker/merge.h"
+#include "docker/route_table.h"
+#include "flock/flock.h"
+#include "flock/handler_support.h"
+#include "transport/gather.h"
+#include "transport/handler.h"
+
+namespace flocker::flock {
+
+class FlockHandler : public transport::Handler {
+ public:
+  explicit FlockHandler(Flock& flock) : flock_(flock) {}
+
+  Task<void> handle(Exchange& ex) override;
+  http::response<http::string_body> render_error(http::status status,
+                                                 std::string_view message) const override;
+
+ private:
+  using Merge = std::string (*)(const std::vector<docker::HostBody>&);
+
+  // flock_views.cc: answered from every host
+  Task<void> ping(Exchange& ex);
+  Task<void> version(Exchange& ex);
+  Task<void> info(Exchange& ex);
+  Task<void> list_containers(Exchange& ex, const docker::Route& route);
+  Task<void> merged(Exchange& ex, const docker::Route& route, Merge merge);
+  Task<void> events(Exchange& ex, const docker::Route& route);
+
+  // flock_owned.cc: to the owner of an object
+  Task<void> container(Exchange& ex, const docker::Route& route);
+  Task<void> exec(Exchange& ex, const docker::Route& route);
+  Task<void> image(Exchange& ex, const docker::Route& route);
+  Task<void> image_get_many(Exchange& ex, const docker::Route& route);
+  Task<void> commit(Exchange& ex, const docker::Route& route);
+  Task<void> network(Exchange& ex, const docker::Route& route);
+  Task<void> volume(Exchange& ex, const docker::Route& route);
+  Task<void> any_host(Exchange& ex);
+  // The owner of a container reference; responds (404, ambiguous, host down) when none.
+  Task<std::optional<std::pair<ContainerRecord, const HostState*>>> owner_of(
+      Exchange& ex, const HostsSnapshot& hosts, const std::string& ref);
+  // Hosts that have an image, asking each when the inventory does not know.
+  Task<std::vector<const HostState*>> hosts_with_image(Exchange& ex, const HostsSnapshot& hosts,
+                                                      const std::string& name);
+  // Hosts that know a network or volume by `path` (GET answers 200).
+  Task<std::vector<const HostState*>> hosts_answering(Exchange& ex, const HostsSnapshot& hosts,
+                                                     const std::string& path);
+
+  // flock_decided.cc: placed by the decider
+  Task<void> create_container(Exchange& ex, const docker::Route& route);
+  Task<void> create_image(Exchange& ex, const docker::Route& route);
+  Task<void> decided_stream(Exchange& ex, const docker::Route& route, v1::OperationKind kind,
+                            std::string image);
+  Task<void> create_named(Exchange& ex, const docker::Route& route, v1::OperationKind kind);
+  // Route; on any failure responds and returns no host.
+  Task<std::vector<const HostState*>> decide(Exchange& ex, const HostsSnapshot& hosts,
+                                             v1::RouteRequest& request);
+  // RemapContainer; may change body and name; false when it responded (refused).
+  Task<bool> remap(Exchange& ex, const HostState& host, const std::string& image,
+                   std::string& body, std::string& name, NameReservations& names);
+  // RegistryAuth, when the client sent no credentials.
+  Task<void> fill_registry_auth(Exchange& ex, const std::string& image, const HostState& host);
+  // Streams the same request to several hosts and merges their progress.
+  Task<void> forward_progress(Exchange& ex, const std::vector<const HostState*>& hosts);
+
+  Flock& flock_;
+  std::atomic<uint64_t> any_host_turn_{0};
+};
+
+}  // namespace flocker::flock

@@ -1,0 +1,205 @@
+// The views a flock answers from every host: /_ping, /version, /info, the lists, df, prune,
+// and the merged event stream.
+#include <spdlog/spdlog.h>
+
+#include "docker/events.h"
+#include "docker/host_filter.h"
+#include "docker/json.h"
+#include "docker/system_merge.h"
+#include "flock/flock_handler.h"
+#include "flock/line_merge.h"
+#include "flocker_version.h"
+
+namespace flocker::flock {
+namespace {
+
+std::vector<docker::HostSummary> summaries(const HostList& hosts) {
+  std::vector<docker::HostSummary> out;
+  for (const auto& h : hosts) {
+    out.push_back({h.name, h.address.text, h.labels, h.healthy, h.health_error, h.info_json,
+                   h.version_json});
+  }
+  return out;
+}
+
+docker::FlockIdentity identity(const Flock& flock) {
+  return {flock.options.name, flock.id, FLOCKER_VERSION, flock.decider.address()};
+}
+
+// Hosts a filter selects, healthy ones only; unknown names select nothing.
+std::vector<const HostState*> selected(const HostList& hosts, const std::vector<std::string>& names) {
+  std::vector<const HostState*> out;
+  for (const auto* h : healthy_hosts(hosts)) {
+    if (names.empty() || std::find(names.begin(), names.end(), h->name) != names.end()) out.push_back(h);
+  }
+  return out;
+}
+
+}  // namespace
+
+Task<void> FlockHandler::ping(Exchange& ex) {
+  auto hosts = flock_.inventory.snapshot();
+  http::response<http::string_body> res{http::status::ok, 11};
+  // The headers the CLI negotiates on, for the whole flock.
+  res.set("Api-Version", docker::flock_api_version(summaries(*hosts), "1.41"));
+  res.set("Ostype", "linux");
+  res.set("Docker-Experimental", "false");
+  res.set("Builder-Version", "1");
+  res.set(http::field::cache_control, "no-cache, no-store, must-revalidate");
+  res.set(http::field::pragma, "no-cache");
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.body() = ex.request().method() == http::verb::head ? "" : "OK";
+  co_await ex.respond(std::move(res));
+}
+
+Task<void> FlockHandler::version(Exchange& ex) {
+  auto hosts = flock_.inventory.snapshot();
+  co_await respond_json(ex, http::status::ok, docker::merge_version(summaries(*hosts), identity(flock_)));
+}
+
+Task<void> FlockHandler::info(Exchange& ex) {
+  auto hosts = flock_.inventory.snapshot();
+  auto views = summaries(*hosts);
+  // Counts change by the second: ask every healthy host now; one that does not answer in
+  // time is shown with what the last health check saw.
+  auto replies = co_await call_hosts(ex, healthy_hosts(*hosts), http::verb::get, "/info", {},
+                                     flock_.options.engine_timeout);
+  for (auto& r : replies) {
+    if (!r.result.ok() || r.result.response.result_int() != 200) continue;
+    for (auto& v : views) {
+      if (v.name == r.host->name) v.info_json = std::move(r.result.response.body());
+    }
+  }
+  co_await respond_json(ex, http::status::ok, docker::merge_info(views, identity(flock_)));
+}
+
+Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& route) {
+  auto filter = docker::take_host_filter(route.target.query);
+  if (!filter.error.empty()) {
+    co_await ex.respond_error(http::status::bad_request, filter.error);
+    co_return;
+  }
+  auto hosts = flock_.inventory.snapshot();
+  auto targets = selected(*hosts, filter.hosts);
+  auto replies = co_await call_hosts(ex, targets, http::verb::get, route.target.rebuild(filter.query));
+  std::vector<docker::HostBody> bodies;
+  for (auto& r : replies) {
+    if (!r.result.ok()) {
+      spdlog::warn("container list: {} left out: {}", r.host->name, r.result.error);
+      continue;
+    }
+    if (r.result.response.result_int() != 200) {  // the engine refused the query: its answer
+      co_await respond_engine(ex, std::move(r.result.response));
+      co_return;
+    }
+    bodies.push_back({r.host->name, std::move(r.result.response.body())});
+  }
+  const auto& q = filter.query;
+  const bool complete = docker::query_true(q, "all") && !docker::query_param(q, "filters") &&
+                        !docker::query_param(q, "limit") && !docker::query_param(q, "since") &&
+                        !docker::query_param(q, "before");
+  int64_t limit = -1;
+  if (auto l = docker::query_param(q, "limit")) limit = std::strtoll(l->c_str(), nullptr, 10);
+  if (limit <= 0) limit = -1;
+  std::string merged, failure;
+  try {
+    merged = docker::merge_container_lists(bodies, limit);
+  } catch (const docker::MergeError& e) {
+    failure = e.what();  // (no co_await inside a handler)
+  }
+  if (!failure.empty()) {
+    co_await ex.respond_error(http::status::bad_gateway, failure);
+    co_return;
+  }
+  // A full list of a host is the truth about it: the ownership index follows it.
+  if (complete) {
+    for (const auto& b : bodies) {
+      docker::dom::parser parser;
+      docker::dom::element root;
+      docker::dom::array array;
+      if (parser.parse(b.body).get(root) || root.get_array().get(array)) continue;
+      std::vector<ContainerRecord> records;
+      for (auto c : array) {
+        std::string name;
+        docker::dom::array names;
+        std::string_view first;
+        if (!c["Names"].get_array().get(names) && names.size() && !names.at(0).get_string().get(first)) {
+          name = std::string(first);
+        }
+        records.push_back({std::string(docker::string_field(c, "Id")), b.host, name});
+      }
+      flock_.index.replace_host(b.host, std::move(records));
+    }
+  }
+  co_await respond_json(ex, http::status::ok, std::move(merged));
+}
+
+Task<void> FlockHandler::merged(Exchange& ex, const docker::Route& route, Merge merge) {
+  auto hosts = flock_.inventory.snapshot();
+  const auto targets = healthy_hosts(*hosts);
+  std::string body;
+  if (!ex.request_body().done()) {  // prune requests may carry a body; engines ignore it
+    auto read = co_await ex.read_body(1 << 20);
+    if (!read) co_return;
+  }
+  auto replies = co_await call_hosts(ex, targets, ex.request().method(), route.target.rebuild(route.target.query));
+  std::vector<docker::HostBody> bodies;
+  for (auto& r : replies) {
+    if (!r.result.ok()) {
+      spdlog::warn("{}: {} left out: {}", route.target.path, r.host->name, r.result.error);
+      continue;
+    }
+    if (r.result.response.result_int() != 200) {
+      co_await respond_engine(ex, std::move(r.result.response));
+      co_return;
+    }
+    bodies.push_back({r.host->name, std::move(r.result.response.body())});
+  }
+  std::string merged, failure;
+  try {
+    merged = merge(bodies);
+  } catch (const docker::MergeError& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) {
+    co_await ex.respond_error(http::status::bad_gateway, failure);
+    co_return;
+  }
+  co_await respond_json(ex, http::status::ok, std::move(merged));
+}
+
+Task<void> FlockHandler::events(Exchange& ex, const docker::Route& route) {
+  auto filter = docker::take_host_filter(route.target.query);
+  if (!filter.error.empty()) {
+    co_await ex.respond_error(http::status::bad_request, filter.error);
+    co_return;
+  }
+  auto hosts = flock_.inventory.snapshot();
+  const auto targets = selected(*hosts, filter.hosts);
+  const std::string target = route.target.rebuild(filter.query);
+  std::vector<Task<std::unique_ptr<transport::StreamCall>>> opens;
+  std::vector<transport::CallResult> failures(targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    ex.record().upstream += (i ? "," : "") + targets[i]->address.text;
+    opens.push_back(transport::StreamCall::open(
+        ex.worker(), targets[i]->address,
+        transport::make_request(http::verb::get, target, {}, ex.request_id()), failures[i],
+        flock_.options.engine_timeout));
+  }
+  auto streams = co_await transport::gather(std::move(opens));
+  std::vector<LineSource> sources;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (streams[i]) {
+      sources.push_back({targets[i]->name, std::move(streams[i])});
+    } else if (failures[i].response.result_int() >= 400) {
+      // An engine refused the query (a bad filter, say): docker's own answer.
+      co_await respond_engine(ex, std::move(failures[i].response));
+      co_return;
+    } else {
+      spdlog::warn("events: {} left out: {}", targets[i]->name, failures[i].error);
+    }
+  }
+  co_await merge_line_streams(ex, std::move(sources), &docker::tag_event, {});
+}
+
+}  // namespace flocker::flock

@@ -1,0 +1,150 @@
+#include "flock/handler_support.h"
+
+#include <fmt/format.h>
+
+#include "docker/error_response.h"
+#include "transport/forward.h"
+#include "transport/gather.h"
+
+namespace flocker::flock {
+
+v1::Client client_of(Exchange& ex) {
+  v1::Client c;
+  c.set_remote_address(ex.peer().address);
+  c.set_user_agent(std::string(ex.request()[http::field::user_agent]));
+  return c;
+}
+
+std::string client_key(const Exchange& ex) {
+  const std::string& a = ex.peer().address;
+  auto colon = a.rfind(':');
+  if (colon == std::string::npos || a == "unix") return a;
+  return a.substr(0, colon);
+}
+
+std::vector<const HostState*> healthy_hosts(const HostList& hosts) {
+  std::vector<const HostState*> out;
+  for (const auto& h : hosts) {
+    if (h.healthy) out.push_back(&h);
+  }
+  return out;
+}
+
+http::status http_status_for(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::OUT_OF_RANGE: return http::status::bad_request;
+    case grpc::StatusCode::NOT_FOUND: return http::status::not_found;
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::ABORTED: return http::status::conflict;
+    case grpc::StatusCode::PERMISSION_DENIED: return http::status::forbidden;
+    case grpc::StatusCode::UNAUTHENTICATED: return http::status::unauthorized;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return http::status::service_unavailable;
+    default: return http::status::internal_server_error;
+  }
+}
+
+Task<void> respond_json(Exchange& ex, http::status status, std::string body) {
+  http::response<http::string_body> res{status, 11};
+  res.set(http::field::content_type, "application/json");
+  res.body() = std::move(body);
+  co_await ex.respond(std::move(res));
+}
+
+Task<void> respond_engine(Exchange& ex, http::response<http::string_body> response) {
+  for (auto f : {http::field::connection, http::field::keep_alive, http::field::transfer_encoding,
+                 http::field::content_length}) {
+    response.erase(f);
+  }
+  response.chunked(false);
+  co_await ex.respond(std::move(response));
+}
+
+Task<void> respond_host_down(Exchange& ex, const HostState& host, std::string_view why) {
+  std::string message = fmt::format("host {} ({}) is unreachable", host.name, host.address.text);
+  const std::string_view reason = why.empty() ? std::string_view(host.health_error) : why;
+  if (!reason.empty()) message += ": " + std::string(reason);
+  co_await ex.respond_error(http::status::bad_gateway, message);
+}
+
+Task<void> forward_to(Exchange& ex, const HostState& host) {
+  if (!host.healthy) {
+    co_await respond_host_down(ex, host);
+    co_return;
+  }
+  co_await transport::forward(ex, host.address);
+}
+
+http::request<http::string_body> client_request(Exchange& ex, std::string target, std::string body) {
+  const auto& in = ex.request();
+  http::request<http::string_body> req{in.method(), target, 11};
+  for (const auto& f : in) {
+    switch (f.name()) {
+      case http::field::connection:
+      case http::field::keep_alive:
+      case http::field::transfer_encoding:
+      case http::field::content_length:
+      case http::field::proxy_connection:
+      case http::field::upgrade: continue;
+      default: req.insert(f.name_string(), f.value());
+    }
+  }
+  if (req.find("X-Request-Id") == req.end()) req.set("X-Request-Id", ex.request_id());
+  req.body() = std::move(body);
+  req.prepare_payload();
+  return req;
+}
+
+Task<transport::CallResult> call_host(Exchange& ex, const HostState& host,
+                                      http::request<http::string_body> request,
+                                      std::chrono::milliseconds timeout) {
+  auto& record = ex.record();
+  if (record.upstream.find(host.address.text) == std::string::npos) {
+    record.upstream += (record.upstream.empty() ? "" : ",") + host.address.text;
+  }
+  transport::CallOptions options;
+  options.timeout = timeout;
+  co_return co_await transport::call(ex.worker(), host.address, std::move(request), options);
+}
+
+Task<std::vector<HostReply>> call_hosts(Exchange& ex, const std::vector<const HostState*>& hosts,
+                                        http::verb method, std::string target, std::string body,
+                                        std::chrono::milliseconds timeout) {
+  std::vector<Task<transport::CallResult>> calls;
+  for (const auto* h : hosts) {
+    calls.push_back(call_host(ex, *h, transport::make_request(method, target, body, ex.request_id()),
+                              timeout));
+  }
+  auto results = co_await transport::gather(std::move(calls));
+  std::vector<HostReply> out;
+  for (std::size_t i = 0; i < hosts.size(); ++i) out.push_back({hosts[i], std::move(results[i])});
+  co_return out;
+}
+
+std::string base64url(std::string_view data) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    uint32_t v = (uint8_t(data[i]) << 16) | (uint8_t(data[i + 1]) << 8) | uint8_t(data[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out += table[(v >> s) & 63];
+  }
+  if (i + 1 == data.size()) {
+    uint32_t v = uint8_t(data[i]) << 16;
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == data.size()) {
+    uint32_t v = (uint8_t(data[i]) << 16) | (uint8_t(data[i + 1]) << 8);
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    out += table[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+}  // namespace flocker::flock

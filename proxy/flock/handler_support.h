@@ -1,0 +1,78 @@
+// Small things every flock route needs: who the client is, which hosts are up, relaying an
+// engine's answer, calling one host or all of them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "docker/merge.h"
+#include "flock/flock.h"
+#include "transport/client_call.h"
+#include "transport/exchange.h"
+
+namespace flocker::flock {
+
+using transport::Exchange;
+using transport::Task;
+namespace http = transport::http;
+
+// The client as the decider sees it.
+v1::Client client_of(Exchange& ex);
+// The client for pinning: its address without the port (docker run's three requests come
+// over different connections).
+std::string client_key(const Exchange& ex);
+
+std::vector<const HostState*> healthy_hosts(const HostList& hosts);
+
+// HTTP status for a decider's error code (its message goes to the docker user as is).
+http::status http_status_for(grpc::StatusCode code);
+
+Task<void> respond_json(Exchange& ex, http::status status, std::string body);
+// An engine's buffered answer, passed on (hop-by-hop headers dropped).
+Task<void> respond_engine(Exchange& ex, http::response<http::string_body> response);
+// "host e1 (tcp://...) is unreachable: ...": 502.
+Task<void> respond_host_down(Exchange& ex, const HostState& host, std::string_view why = {});
+
+// Streams the client's request to one host (the transport's forward).
+Task<void> forward_to(Exchange& ex, const HostState& host);
+
+// The client's request re-made for a buffered call: same method, target (or `target`),
+// end-to-end headers, and `body`.
+http::request<http::string_body> client_request(Exchange& ex, std::string target, std::string body);
+
+// The proxy's own call to one host; timeout 0 = none.
+Task<transport::CallResult> call_host(Exchange& ex, const HostState& host,
+                                      http::request<http::string_body> request,
+                                      std::chrono::milliseconds timeout = {});
+
+// The same request to several hosts at once.
+struct HostReply {
+  const HostState* host;
+  transport::CallResult result;
+};
+Task<std::vector<HostReply>> call_hosts(Exchange& ex, const std::vector<const HostState*>& hosts,
+                                        http::verb method, std::string target, std::string body = {},
+                                        std::chrono::milliseconds timeout = {});
+
+// Base64url, as X-Registry-Auth wants.
+std::string base64url(std::string_view data);
+
+// Releases name reservations when a create or rename is over.
+class NameReservations {
+ public:
+  explicit NameReservations(OwnershipIndex& index) : index_(index) {}
+  ~NameReservations() {
+    for (const auto& n : names_) index_.release_name(n);
+  }
+  bool reserve(const std::string& name) {
+    if (!index_.reserve_name(name)) return false;
+    names_.push_back(name);
+    return true;
+  }
+
+ private:
+  OwnershipIndex& index_;
+  std::vector<std::string> names_;
+};
+
+}  // namespace flocker::flock

@@ -1,0 +1,78 @@
+// The flock as the proxy sees it: every host from the decider's List, with its health and
+// the figures a decider needs (containers, NCPU, MemTotal, images). Read on every request
+// by every I/O thread as an immutable snapshot; written by the control plane.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "transport/address.h"
+
+namespace flocker::flock {
+
+// The images a host has: normalized references ("busybox:latest") and IDs ("sha256:...").
+using ImageSet = std::set<std::string, std::less<>>;
+
+struct HostState {
+  std::string name;
+  transport::Address address;
+  std::map<std::string, std::string> labels;
+
+  bool healthy = false;
+  bool checked = false;        // health known (at least one check done)
+  std::string health_error;    // why it is unhealthy
+
+  // From the engine's /info and /version (empty until the first successful check).
+  std::string info_json;
+  std::string version_json;
+  std::string api_version;     // "1.41"
+  std::string engine_version;  // "20.10.24+dfsg1"
+  int64_t containers_running = 0, containers_total = 0, ncpu = 0, mem_total = 0;
+  std::shared_ptr<const ImageSet> images;  // null: not known yet
+};
+
+using HostList = std::vector<HostState>;
+using HostsSnapshot = std::shared_ptr<const HostList>;
+
+class Inventory {
+ public:
+  Inventory() : hosts_(std::make_shared<const HostList>()) {}
+
+  HostsSnapshot snapshot() const {
+    std::lock_guard lock(mu_);
+    return hosts_;
+  }
+
+  // Applies `change` to a copy and publishes it. Calls are serialized.
+  template <class F>
+  void update(F&& change) {
+    std::lock_guard writer(write_mu_);
+    auto next = std::make_shared<HostList>(*snapshot());
+    change(*next);
+    std::lock_guard lock(mu_);
+    hosts_ = std::move(next);
+  }
+
+  // Updates one host by name, if it is still in the inventory.
+  template <class F>
+  void update_host(const std::string& name, F&& change) {
+    update([&](HostList& hosts) {
+      for (auto& h : hosts) {
+        if (h.name == name) change(h);
+      }
+    });
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::mutex write_mu_;
+  HostsSnapshot hosts_;
+};
+
+const HostState* find_host(const HostList& hosts, std::string_view name);
+
+}  // namespace flocker::flock

@@ -1,0 +1,237 @@
+#include "client_call.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/write.hpp>
+
+namespace flocker::transport {
+namespace {
+
+// Closes the connection if the call outlives its timeout; shared with the timer's handler,
+// which may run after the call finished.
+struct Deadline {
+  Deadline(const asio::any_io_executor& ex, Socket* socket) : timer(ex), socket(socket) {}
+  asio::steady_timer timer;
+  Socket* socket;
+  bool fired = false;
+};
+
+std::shared_ptr<Deadline> arm(Socket& socket, std::chrono::milliseconds timeout) {
+  if (timeout.count() <= 0) return nullptr;
+  auto d = std::make_shared<Deadline>(socket.get_executor(), &socket);
+  d->timer.expires_after(timeout);
+  d->timer.async_wait([d](error_code e) {
+    if (!e && d->socket) {
+      d->fired = true;
+      error_code ignored;
+      d->socket->close(ignored);
+    }
+  });
+  return d;
+}
+
+void disarm(const std::shared_ptr<Deadline>& d, error_code& ec) {
+  if (!d) return;
+  d->socket = nullptr;
+  d->timer.cancel();
+  if (d->fired) ec = asio::error::timed_out;
+}
+
+std::string describe(const error_code& ec) {
+  if (ec == asio::error::timed_out) return "timed out";
+  if (ec == http::error::end_of_stream) return "connection closed";
+  return ec.message();
+}
+
+}  // namespace
+
+http::request<http::string_body> make_request(http::verb method, std::string_view target,
+                                              std::string body, std::string_view request_id) {
+  http::request<http::string_body> req{method, target, 11};
+  req.set(http::field::host, "docker");
+  req.set(http::field::user_agent, "flocker");
+  if (!request_id.empty()) req.set("X-Request-Id", request_id);
+  if (!body.empty()) req.set(http::field::content_type, "application/json");
+  req.body() = std::move(body);
+  req.prepare_payload();
+  return req;
+}
+
+Task<CallResult> call(Worker& worker, const Address& upstream,
+                      http::request<http::string_body> request, CallOptions options) {
+  CallResult result;
+  for (int attempt = 0;; ++attempt) {
+    ConnectionPtr conn = co_await worker.pool().acquire(upstream, result.ec);
+    if (!conn) {
+      result.error = "cannot reach engine " + upstream.text + ": " + describe(result.ec);
+      co_return result;
+    }
+    auto deadline = arm(conn->socket, options.timeout);
+    error_code ec;
+    co_await http::async_write(conn->socket, request, ec_token(ec));
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(options.max_body);
+    parser.header_limit(64 * 1024);
+    if (request.method() == http::verb::head) parser.skip(true);
+    if (!ec) co_await http::async_read(conn->socket, conn->buffer, parser, ec_token(ec));
+    disarm(deadline, ec);
+    if (ec && conn->reused && attempt == 0 &&
+        (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe)) {
+      continue;  // a pooled connection the engine had closed meanwhile
+    }
+    if (ec) {
+      result.ec = ec;
+      result.error = "engine " + upstream.text + " failed: " + describe(ec);
+      co_return result;
+    }
+    result.response = parser.release();
+    if (result.response.keep_alive() && conn->buffer.size() == 0) {
+      worker.pool().release(upstream, std::move(conn));
+    }
+    co_return result;
+  }
+}
+
+Task<std::unique_ptr<StreamCall>> StreamCall::open(Worker& worker, const Address& upstream,
+                                                   http::request<http::string_body> request,
+                                                   CallResult& failure,
+                                                   std::chrono::milliseconds connect_timeout) {
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<StreamCall> call(new StreamCall);
+    call->pool_ = &worker.buffers();
+    call->conn_ = co_await worker.pool().acquire(upstream, failure.ec);
+    if (!call->conn_) {
+      failure.error = "cannot reach engine " + upstream.text + ": " + describe(failure.ec);
+      co_return nullptr;
+    }
+    auto deadline = arm(call->conn_->socket, connect_timeout);
+    error_code ec;
+    co_await http::async_write(call->conn_->socket, request, ec_token(ec));
+    disarm(deadline, ec);
+    const bool reused = call->conn_->reused;
+    if (!ec) {
+      if (co_await call->read_header(failure)) co_return call;
+      ec = failure.ec;
+      if (!ec) co_return nullptr;  // an HTTP error status: failure holds the response
+    }
+    if (reused && attempt == 0 &&
+        (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe)) {
+      failure = {};
+      continue;  // a pooled connection the engine had closed meanwhile
+    }
+    failure.ec = ec;
+    failure.error = "engine " + upstream.text + " failed: " + describe(ec);
+    co_return nullptr;
+  }
+}
+
+Task<std::unique_ptr<StreamCall>> StreamCall::start(Worker& worker, const Address& upstream,
+                                                    const http::request_header<>& header,
+                                                    CallResult& failure) {
+  std::unique_ptr<StreamCall> call(new StreamCall);
+  call->pool_ = &worker.buffers();
+  call->conn_ = co_await worker.pool().acquire(upstream, failure.ec);
+  if (!call->conn_) {
+    failure.error = "cannot reach engine " + upstream.text + ": " + describe(failure.ec);
+    co_return nullptr;
+  }
+  http::request<http::empty_body> head(header);
+  http::request_serializer<http::empty_body> sr(head);
+  co_await http::async_write_header(call->conn_->socket, sr, ec_token(failure.ec));
+  if (failure.ec) {
+    failure.error = "engine " + upstream.text + " failed: " + describe(failure.ec);
+    co_return nullptr;
+  }
+  co_return call;
+}
+
+Task<bool> StreamCall::write(std::string_view raw) {
+  error_code ec;
+  co_await asio::async_write(conn_->socket, asio::buffer(raw), ec_token(ec));
+  co_return !ec;
+}
+
+void StreamCall::set_framing(bool chunked, std::optional<uint64_t> length, unsigned status) {
+  if (status == 204 || status == 304) {
+    framing_ = BodyFraming::none();
+  } else if (chunked) {
+    framing_ = BodyFraming::chunked();
+  } else if (length) {
+    framing_ = BodyFraming::length(*length);
+  } else {
+    framing_ = BodyFraming::until_eof();
+  }
+}
+
+Task<bool> StreamCall::read_header(CallResult& failure) {
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(kUnlimitedBody);
+  parser.header_limit(64 * 1024);
+  co_await http::async_read_header(conn_->socket, conn_->buffer, parser, ec_token(failure.ec));
+  if (failure.ec) {
+    failure.error = "engine failed: " + describe(failure.ec);
+    co_return false;
+  }
+  header_ = parser.get().base();
+  const unsigned status = parser.get().result_int();
+  auto length = parser.content_length();
+  set_framing(parser.chunked(), length ? std::optional<uint64_t>(*length) : std::nullopt, status);
+  if (status >= 300) {  // an error: read it whole for the caller's message
+    failure.response.base() = header_;
+    error_code ec;
+    for (;;) {
+      auto piece = co_await next(ec);
+      if (!piece) break;
+      if (failure.response.body().size() < (1 << 20)) failure.response.body().append(*piece);
+    }
+    co_return false;
+  }
+  co_return true;
+}
+
+Task<std::optional<std::string_view>> StreamCall::next(error_code& ec) {
+  ec = {};
+  auto& buffer = conn_->buffer;
+  for (;;) {
+    if (framing_.done()) co_return std::nullopt;
+    piece_.clear();
+    if (buffer.size() > 0) {
+      std::size_t used = framing_.consume(static_cast<const char*>(buffer.data().data()),
+                                          buffer.size(), [&](const char* d, std::size_t n) {
+                                            piece_.append(d, n);
+                                          });
+      buffer.consume(used);
+      if (framing_.error()) {
+        ec = http::error::bad_chunk;
+        co_return std::nullopt;
+      }
+      if (!piece_.empty()) co_return std::string_view(piece_);
+      continue;
+    }
+    // Wait for data without holding a buffer (an idle event stream costs nothing).
+    co_await conn_->socket.async_wait(Socket::wait_read, ec_token(ec));
+    if (ec) co_return std::nullopt;
+    std::size_t n = conn_->socket.read_some(buffer.prepare(16 * 1024), ec);
+    if (ec == asio::error::eof) {
+      framing_.end_of_input();
+      if (!framing_.done()) co_return std::nullopt;
+      ec = {};
+      co_return std::nullopt;
+    }
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      continue;
+    }
+    if (ec) co_return std::nullopt;
+    buffer.commit(n);
+  }
+}
+
+void StreamCall::cancel() {
+  error_code ignored;
+  if (conn_) conn_->socket.close(ignored);
+}
+
+}  // namespace flocker::transport
