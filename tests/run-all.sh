@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every flocker test: installs what is missing, builds, then
 #   1. unit and component tests (GoogleTest, through ctest);
-#   2. the same under ASan/UBSan (skip with FLOCKER_NO_SANITIZE=1);
-#   3. end-to-end tests against real docker engines (tests/e2e/*.sh; need root).
+#   2. the node.js and Python decider SDKs' own tests;
+#   3. the unit and component tests again under ASan/UBSan (skip with FLOCKER_NO_SANITIZE=1);
+#   4. end-to-end tests against real docker engines (tests/e2e/*.sh; need root).
 # Exits non-zero on any failure.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,6 +14,9 @@ bash deploy/build.sh
 
 echo "== unit and component tests"
 ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 300
+
+echo "== decider SDKs: node.js and Python"
+bash sdk/run-sdk-tests.sh
 
 if [ "${FLOCKER_NO_SANITIZE:-0}" != 1 ]; then
   echo "== unit and component tests under ASan/UBSan"

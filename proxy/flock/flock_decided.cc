@@ -243,13 +243,20 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
   std::string name = docker::query_param(route.target.query, "name").value_or("");
   NameReservations names(flock_.index);
   if (!name.empty()) {  // names are unique across the flock
+    std::string holder;
     if (auto taken = flock_.index.by_name(name)) {
-      co_await ex.respond_error(http::status::conflict, docker::name_conflict(bare_name(name), taken->id));
-      co_return;
+      holder = taken->id;
+    } else if (!names.reserve(name)) {
+      holder = "(a container being created)";
+    } else {
+      // Not known here: a container made on an engine a moment ago (its event not seen yet)
+      // may have it. Ask every host; the reservation above keeps the name meanwhile.
+      auto owner = co_await name_owner(ex, hosts, std::string(bare_name(name)));
+      if (owner) holder = owner->id;
     }
-    if (!names.reserve(name)) {
-      co_await ex.respond_error(http::status::conflict,
-                                docker::name_conflict(bare_name(name), "(a container being created)"));
+    if (!holder.empty()) {
+      const std::string message = docker::name_conflict(bare_name(name), holder);
+      co_await ex.respond_error(http::status::conflict, message);
       co_return;
     }
   }
@@ -290,6 +297,25 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
     flock_.pins.remember(client, normalized, host.name);
   }
   co_await respond_engine(ex, std::move(result.response));
+}
+
+Task<std::optional<ContainerRecord>> FlockHandler::name_owner(Exchange& ex, const HostsSnapshot& hosts,
+                                                              const std::string& name) {
+  auto replies = co_await call_hosts(ex, healthy_hosts(*hosts), http::verb::get,
+                                     "/containers/" + docker::url_encode(name) + "/json", {},
+                                     flock_.options.engine_timeout);
+  for (auto& r : replies) {
+    if (!r.result.ok() || r.result.response.result_int() != 200) continue;
+    docker::dom::parser parser;
+    docker::dom::element root;
+    if (parser.parse(r.result.response.body()).get(root)) continue;
+    // The engine also resolves IDs and ID prefixes; only an exact name is a conflict.
+    if (bare_name(docker::string_field(root, "Name")) != name) continue;
+    ContainerRecord record{std::string(docker::string_field(root, "Id")), r.host->name, name};
+    flock_.index.put(record);
+    co_return record;
+  }
+  co_return std::nullopt;
 }
 
 Task<void> FlockHandler::create_image(Exchange& ex, const docker::Route& route) {

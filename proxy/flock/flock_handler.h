@@ -61,6 +61,9 @@ class FlockHandler : public transport::Handler {
   // Route; on any failure responds and returns no host.
   Task<std::vector<const HostState*>> decide(Exchange& ex, const HostsSnapshot& hosts,
                                              v1::RouteRequest& request);
+  // The container that has `name` on some host, asking every host.
+  Task<std::optional<ContainerRecord>> name_owner(Exchange& ex, const HostsSnapshot& hosts,
+                                                  const std::string& name);
   // RemapContainer; may change body and name; false when it responded (refused).
   Task<bool> remap(Exchange& ex, const HostState& host, const std::string& image,
                    std::string& body, std::string& name, NameReservations& names);

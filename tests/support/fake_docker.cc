@@ -1,0 +1,412 @@
+#include "fake_docker.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace flocker::test {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Socket = asio::ip::tcp::socket;
+using error_code = boost::system::error_code;
+
+namespace {
+
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string hex_id(const std::string& seed) {
+  std::string out;
+  uint64_t h = std::hash<std::string>{}(seed);
+  for (int i = 0; i < 4; ++i) {
+    out += fmt::format("{:016x}", h);
+    h = h * 6364136223846793005ull + 1442695040888963407ull;
+  }
+  return out;
+}
+
+std::string query_value(std::string_view target, std::string_view key) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return "";
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? "" : query.substr(amp + 1);
+    if (item.substr(0, key.size() + 1) == std::string(key) + "=") {
+      std::string v(item.substr(key.size() + 1));
+      std::string decoded;
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '%' && i + 2 < v.size()) {
+          decoded += static_cast<char>(std::stoi(v.substr(i + 1, 2), nullptr, 16));
+          i += 2;
+        } else {
+          decoded += v[i];
+        }
+      }
+      return decoded;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+struct FakeDocker::Impl {
+  struct Container {
+    std::string id, name, image;
+    int64_t created;
+    bool running = true;
+  };
+  std::mutex mu;
+  std::condition_variable events_cv;
+  std::vector<Container> containers;
+  std::map<std::string, std::string> images;  // ref -> id
+  std::set<std::string> volumes, networks;
+  std::map<std::string, std::string> execs;   // exec id -> container id
+  std::vector<RecordedRequest> recorded;
+  std::deque<std::string> events;             // every event so far
+  int event_streams = 0;
+
+  asio::io_context ctx;
+  std::unique_ptr<asio::ip::tcp::acceptor> acceptor;
+  std::thread accept_thread;
+  std::vector<std::shared_ptr<Socket>> sockets;
+  std::vector<std::thread> threads;
+  std::atomic<bool> running{false};
+  std::atomic<uint64_t> generation{0};
+
+  Container* find(const std::string& ref) {
+    std::string r = ref.starts_with("/") ? ref.substr(1) : ref;
+    for (auto& c : containers) {
+      if (c.id == r || c.name == r) return &c;
+    }
+    Container* found = nullptr;
+    for (auto& c : containers) {
+      if (c.id.starts_with(r)) {
+        if (found) return nullptr;
+        found = &c;
+      }
+    }
+    return found;
+  }
+
+  void push_event(std::string json) {
+    events.push_back(std::move(json));
+    events_cv.notify_all();
+  }
+};
+
+FakeDocker::FakeDocker(std::string name, int port)
+    : impl_(std::make_unique<Impl>()), name_(std::move(name)), port_(port) {
+  start();
+}
+
+FakeDocker::~FakeDocker() { stop(); }
+
+void FakeDocker::start() {
+  auto& im = *impl_;
+  im.acceptor = std::make_unique<asio::ip::tcp::acceptor>(im.ctx);
+  asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_));
+  im.acceptor->open(ep.protocol());
+  im.acceptor->set_option(asio::socket_base::reuse_address(true));
+  im.acceptor->bind(ep);
+  im.acceptor->listen();
+  port_ = im.acceptor->local_endpoint().port();
+  im.running = true;
+  const uint64_t gen = ++im.generation;
+  im.accept_thread = std::thread([this, gen] {
+    auto& im = *impl_;
+    for (;;) {
+      auto socket = std::make_shared<Socket>(im.ctx);
+      error_code ec;
+      im.acceptor->accept(*socket, ec);
+      if (ec || !im.running || im.generation != gen) return;
+      std::lock_guard lock(im.mu);
+      im.sockets.push_back(socket);
+      im.threads.emplace_back([this, socket] { serve(*socket); });
+    }
+  });
+}
+
+void FakeDocker::stop() {
+  auto& im = *impl_;
+  if (!im.running.exchange(false)) return;
+  ::shutdown(im.acceptor->native_handle(), SHUT_RDWR);
+  error_code ec;
+  im.acceptor->close(ec);
+  if (im.accept_thread.joinable()) im.accept_thread.join();
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(im.mu);
+    for (auto& s : im.sockets) ::shutdown(s->native_handle(), SHUT_RDWR);
+    im.sockets.clear();
+    threads = std::move(im.threads);
+    im.events_cv.notify_all();
+  }
+  for (auto& t : threads) t.join();
+}
+
+std::string FakeDocker::add_container(const std::string& name, const std::string& image,
+                                      int64_t created, const std::string& id, bool announce) {
+  std::lock_guard lock(impl_->mu);
+  Impl::Container c{id.empty() ? hex_id(name_ + "/" + name) : id, name, image, created};
+  impl_->containers.push_back(c);
+  if (announce) {
+    impl_->push_event(fmt::format(
+        R"({{"Type":"container","Action":"create","Actor":{{"ID":"{}","Attributes":{{"name":"{}"}}}},"time":1}})",
+        c.id, name));
+  }
+  return c.id;
+}
+
+void FakeDocker::add_image(const std::string& ref, const std::string& id) {
+  std::lock_guard lock(impl_->mu);
+  impl_->images[ref] = id.empty() ? "sha256:" + hex_id(ref) : id;
+  impl_->push_event(R"({"Type":"image","Action":"tag","Actor":{"ID":")" + impl_->images[ref] +
+                    R"(","Attributes":{"name":")" + ref + R"("}},"time":1})");
+}
+
+bool FakeDocker::has_container(const std::string& ref) {
+  std::lock_guard lock(impl_->mu);
+  return impl_->find(ref) != nullptr;
+}
+
+std::vector<RecordedRequest> FakeDocker::requests(const std::string& prefix) {
+  std::lock_guard lock(impl_->mu);
+  std::vector<RecordedRequest> out;
+  for (const auto& r : impl_->recorded) {
+    auto path = r.target.substr(0, r.target.find('?'));
+    auto v = path.find('/', 1);
+    if (path.starts_with("/v1.") && v != std::string::npos) path = path.substr(v);
+    if (path.starts_with(prefix)) out.push_back(r);
+  }
+  return out;
+}
+
+void FakeDocker::emit_event(const std::string& json) {
+  std::lock_guard lock(impl_->mu);
+  impl_->push_event(json);
+}
+
+int FakeDocker::open_event_streams() {
+  std::lock_guard lock(impl_->mu);
+  return impl_->event_streams;
+}
+
+// A connection: requests one after another, each answered from the in-memory state.
+void FakeDocker::serve(Socket& s) {
+  auto& im = *impl_;
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> p;
+    p.body_limit(64 << 20);
+    error_code ec;
+    http::read(s, buffer, p, ec);
+    if (ec) return;
+    auto req = p.release();
+    std::string target(req.target());
+    std::string path = target.substr(0, target.find('?'));
+    if (path.starts_with("/v1.")) path = path.substr(path.find('/', 1));
+    RecordedRequest rec{std::string(req.method_string()), target, req.body(), {}};
+    for (const auto& f : req) rec.headers[std::string(f.name_string())] = std::string(f.value());
+    {
+      std::lock_guard lock(im.mu);
+      im.recorded.push_back(rec);
+    }
+    http::response<http::string_body> res{http::status::ok, 11};
+    res.set(http::field::content_type, "application/json");
+    res.set("Api-Version", "1.41");
+    auto json = [&](http::status st, std::string body) {
+      res.result(st);
+      res.body() = std::move(body);
+    };
+    auto error = [&](http::status st, const std::string& msg) { json(st, "{\"message\":" + quote(msg) + "}"); };
+    const auto m = req.method();
+    std::unique_lock lock(im.mu);
+
+    if (path == "/_ping") {
+      res.set(http::field::content_type, "text/plain");
+      res.body() = "OK";
+    } else if (path == "/version") {
+      json(http::status::ok, R"({"Version":"20.10-fake","ApiVersion":"1.41","MinAPIVersion":"1.12","Os":"linux","Arch":"amd64"})");
+    } else if (path == "/info") {
+      int running = 0;
+      for (auto& c : im.containers) running += c.running;
+      json(http::status::ok, fmt::format(R"({{"ID":"{}","Name":"{}","Containers":{},"ContainersRunning":{},"ContainersPaused":0,"ContainersStopped":{},"Images":{},"NCPU":2,"MemTotal":1000,"ServerVersion":"20.10-fake","OSType":"linux"}})",
+                                         hex_id(name_).substr(0, 12), name_, im.containers.size(), running,
+                                         im.containers.size() - running, im.images.size()));
+    } else if (path == "/containers/json" && m == http::verb::get) {
+      const bool all = query_value(target, "all") == "1";
+      std::vector<Impl::Container> list;
+      for (auto& c : im.containers) {
+        if (all || c.running) list.push_back(c);
+      }
+      std::sort(list.begin(), list.end(), [](auto& a, auto& b) { return a.created > b.created; });
+      std::string limit = query_value(target, "limit");
+      if (!limit.empty() && std::stoi(limit) > 0 && list.size() > std::size_t(std::stoi(limit))) list.resize(std::stoi(limit));
+      std::string out = "[";
+      for (auto& c : list) {
+        if (out.size() > 1) out += ",";
+        out += fmt::format(R"({{"Id":"{}","Names":["/{}"],"Image":{},"Created":{},"State":"{}","Labels":{{"from":"{}"}}}})",
+                           c.id, c.name, quote(c.image), c.created, c.running ? "running" : "exited", name_);
+      }
+      json(http::status::ok, out + "]");
+    } else if (path == "/containers/create") {
+      simdjson::dom::parser parser;
+      simdjson::dom::element root;
+      std::string_view image;
+      if (parser.parse(req.body()).get(root) || root["Image"].get_string().get(image)) {
+        error(http::status::bad_request, "invalid JSON");
+      } else if (!im.images.count(std::string(image)) && !im.images.count(std::string(image) + ":latest")) {
+        error(http::status::not_found, "No such image: " + std::string(image));
+      } else {
+        std::string cname = query_value(target, "name");
+        if (cname.empty()) cname = "c" + std::to_string(im.containers.size());
+        if (im.find(cname)) {
+          error(http::status::conflict, "Conflict. The container name \"/" + cname + "\" is already in use");
+        } else {
+          Impl::Container c{hex_id(name_ + "/" + cname + std::to_string(im.recorded.size())), cname, std::string(image),
+                            static_cast<int64_t>(1000 + im.recorded.size()), false};
+          im.containers.push_back(c);
+          im.push_event(fmt::format(R"({{"Type":"container","Action":"create","Actor":{{"ID":"{}","Attributes":{{"name":"{}"}}}},"time":1}})", c.id, cname));
+          json(http::status::created, "{\"Id\":\"" + c.id + "\",\"Warnings\":[]}");
+        }
+      }
+    } else if (path == "/containers/prune") {
+      json(http::status::ok, "{\"ContainersDeleted\":[\"gone-on-" + name_ + "\"],\"SpaceReclaimed\":7}");
+    } else if (path.starts_with("/containers/")) {
+      std::string rest = path.substr(12);
+      std::string ref = rest.substr(0, rest.find('/'));
+      std::string action = rest.find('/') == std::string::npos ? "" : rest.substr(rest.find('/') + 1);
+      Impl::Container* c = im.find(ref);
+      if (!c) {
+        error(http::status::not_found, "No such container: " + ref);
+      } else if (action == "json") {
+        json(http::status::ok, fmt::format(R"({{"Id":"{}","Name":"/{}","State":{{"Running":{}}},"Config":{{"Image":{}}}}})",
+                                           c->id, c->name, c->running ? "true" : "false", quote(c->image)));
+      } else if (action == "start") {
+        c->running = true;
+        res.result(http::status::no_content);
+      } else if (action == "rename") {
+        c->name = query_value(target, "name");
+        res.result(http::status::no_content);
+      } else if (action == "logs") {
+        res.set(http::field::content_type, "text/plain");
+        res.body() = "logs of " + c->name + " on " + name_ + "\n";
+      } else if (action == "exec") {
+        std::string exec_id = hex_id(c->id + std::to_string(im.execs.size()));
+        im.execs[exec_id] = c->id;
+        json(http::status::created, "{\"Id\":\"" + exec_id + "\"}");
+      } else if (action.empty() && m == http::verb::delete_) {
+        std::string id = c->id;
+        std::erase_if(im.containers, [&](auto& x) { return x.id == id; });
+        im.push_event(fmt::format(R"({{"Type":"container","Action":"destroy","Actor":{{"ID":"{}","Attributes":{{}}}},"time":2}})", id));
+        res.result(http::status::no_content);
+      } else {
+        res.result(http::status::no_content);
+      }
+    } else if (path.starts_with("/exec/")) {
+      std::string id = path.substr(6, path.find('/', 6) - 6);
+      if (!im.execs.count(id)) {
+        error(http::status::not_found, "No such exec instance: " + id);
+      } else {
+        json(http::status::ok, "{\"ID\":\"" + id + "\",\"ContainerID\":\"" + im.execs[id] + "\",\"ExitCode\":0}");
+      }
+    } else if (path == "/images/json") {
+      std::string out = "[";
+      for (auto& [ref, id] : im.images) {
+        if (out.size() > 1) out += ",";
+        out += fmt::format(R"({{"Id":"{}","RepoTags":[{}],"Created":5,"Size":1}})", id, quote(ref));
+      }
+      json(http::status::ok, out + "]");
+    } else if (path == "/images/create") {
+      // A pull: three progress lines, chunked, and then the image is here.
+      std::string ref = query_value(target, "fromImage");
+      std::string tag = query_value(target, "tag");
+      if (!tag.empty()) ref += ":" + tag;
+      im.images[ref] = "sha256:" + hex_id(ref);
+      lock.unlock();
+      std::string body = "{\"status\":\"Pulling from " + ref + "\",\"id\":\"latest\"}\r\n"
+                         "{\"status\":\"Pull complete\",\"progressDetail\":{},\"id\":\"abc123\"}\r\n"
+                         "{\"status\":\"Status: Downloaded newer image for " + ref + "\"}\r\n";
+      res.body() = body;
+      res.chunked(true);
+      http::write(s, res, ec);
+      if (ec) return;
+      continue;
+    } else if (path.starts_with("/images/") && path.ends_with("/json")) {
+      std::string ref = path.substr(8, path.size() - 13);
+      if (!im.images.count(ref) && im.images.count(ref + ":latest")) ref += ":latest";
+      if (im.images.count(ref)) {
+        json(http::status::ok, "{\"Id\":\"" + im.images[ref] + "\",\"Config\":{\"Env\":[\"IMAGE_ENV=1\"]}}");
+      } else {
+        error(http::status::not_found, "No such image: " + ref);
+      }
+    } else if (path == "/volumes/create") {
+      simdjson::dom::parser parser;
+      simdjson::dom::element root;
+      std::string_view vname;
+      if (!parser.parse(req.body()).get(root) && !root["Name"].get_string().get(vname)) im.volumes.insert(std::string(vname));
+      json(http::status::created, "{\"Name\":" + quote(vname) + ",\"Driver\":\"local\"}");
+    } else if (path == "/volumes") {
+      std::string out = "{\"Volumes\":[";
+      bool first = true;
+      for (auto& v : im.volumes) {
+        out += (first ? "" : ",") + std::string("{\"Name\":") + quote(v) + "}";
+        first = false;
+      }
+      json(http::status::ok, out + "],\"Warnings\":null}");
+    } else if (path == "/events") {
+      // A live stream: chunked, every event so far (since=0) and every new one.
+      const bool history = !query_value(target, "since").empty();
+      ++im.event_streams;
+      lock.unlock();
+      std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+      asio::write(s, asio::buffer(head), ec);
+      lock.lock();
+      std::size_t next = history ? 0 : im.events.size();
+      const uint64_t gen = im.generation;
+      while (!ec && im.running && im.generation == gen) {
+        while (next < im.events.size() && !ec) {
+          std::string line = im.events[next++] + "\n";
+          std::string chunk = fmt::format("{:x}\r\n{}\r\n", line.size(), line);
+          lock.unlock();
+          asio::write(s, asio::buffer(chunk), ec);
+          lock.lock();
+        }
+        // A closed client is noticed when the engine next writes; also poll for it.
+        im.events_cv.wait_for(lock, std::chrono::milliseconds(50));
+        char byte;
+        if (::recv(s.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) break;
+      }
+      --im.event_streams;
+      return;
+    } else {
+      error(http::status::not_found, "page not found");
+    }
+    lock.unlock();
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    http::write(s, res, ec);
+    if (ec || !res.keep_alive()) return;
+  }
+}
+
+}  // namespace flocker::test
