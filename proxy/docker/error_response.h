@@ -13,7 +13,4 @@ namespace http = transport::http;
 
 http::response<http::string_body> error_response(http::status status, std::string_view message);
 
-// `s` as a JSON string literal, quotes included.
-std::string json_quote(std::string_view s);
-
 }  // namespace flocker::docker

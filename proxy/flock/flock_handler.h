@@ -48,9 +48,14 @@ class FlockHandler : public transport::Handler {
   // Hosts that have an image, asking each when the inventory does not know.
   Task<std::vector<const HostState*>> hosts_with_image(Exchange& ex, const HostsSnapshot& hosts,
                                                       const std::string& name);
-  // Hosts that know a network or volume by `path` (GET answers 200).
-  Task<std::vector<const HostState*>> hosts_answering(Exchange& ex, const HostsSnapshot& hosts,
+  // Those of `hosts` that know an object: GET `path` answers 200.
+  Task<std::vector<const HostState*>> hosts_answering(Exchange& ex,
+                                                     const std::vector<const HostState*>& hosts,
                                                      const std::string& path);
+  // Every answer of a fan-out as a HostBody; hosts that failed are left out (logged). When an
+  // engine refused the request, its answer is the response and nullopt is returned.
+  Task<std::optional<std::vector<docker::HostBody>>> collect_bodies(Exchange& ex,
+                                                                    std::vector<HostReply> replies);
 
   // flock_decided.cc: placed by the decider
   Task<void> create_container(Exchange& ex, const docker::Route& route);

@@ -188,18 +188,12 @@ Task<std::vector<const HostState*>> FlockHandler::hosts_with_image(Exchange& ex,
     }
   }
   // IDs, ID prefixes and anything the image sets cannot answer: ask the hosts.
+  const std::string path = "/images/" + name + "/json";
   if (have.empty()) {
-    auto replies = co_await call_hosts(ex, healthy_hosts(*hosts), http::verb::get,
-                                       "/images/" + name + "/json", {}, flock_.options.engine_timeout);
-    for (auto& r : replies) {
-      if (r.result.ok() && r.result.response.result_int() == 200) have.push_back(r.host);
-    }
+    have = co_await hosts_answering(ex, healthy_hosts(*hosts), path);
   } else if (!unknown.empty()) {
-    auto replies = co_await call_hosts(ex, unknown, http::verb::get, "/images/" + name + "/json", {},
-                                       flock_.options.engine_timeout);
-    for (auto& r : replies) {
-      if (r.result.ok() && r.result.response.result_int() == 200) have.push_back(r.host);
-    }
+    auto more = co_await hosts_answering(ex, unknown, path);
+    have.insert(have.end(), more.begin(), more.end());
   }
   co_return have;
 }
@@ -290,12 +284,10 @@ Task<void> FlockHandler::commit(Exchange& ex, const docker::Route& route) {
   co_await forward_to(ex, *owner->second);
 }
 
-Task<std::vector<const HostState*>> FlockHandler::hosts_answering(Exchange& ex,
-                                                                  const HostsSnapshot& hosts,
-                                                                  const std::string& path) {
+Task<std::vector<const HostState*>> FlockHandler::hosts_answering(
+    Exchange& ex, const std::vector<const HostState*>& hosts, const std::string& path) {
   std::vector<const HostState*> out;
-  auto replies = co_await call_hosts(ex, healthy_hosts(*hosts), http::verb::get, path, {},
-                                     flock_.options.engine_timeout);
+  auto replies = co_await call_hosts(ex, hosts, http::verb::get, path, {}, flock_.options.engine_timeout);
   for (auto& r : replies) {
     if (r.result.ok() && r.result.response.result_int() == 200) out.push_back(r.host);
   }
@@ -324,7 +316,7 @@ Task<void> FlockHandler::network(Exchange& ex, const docker::Route& route) {
     co_await respond_engine(ex, std::move(result.response));
     co_return;
   }
-  auto have = co_await hosts_answering(ex, hosts, path);
+  auto have = co_await hosts_answering(ex, healthy_hosts(*hosts), path);
   if (have.empty()) {
     co_await ex.respond_error(http::status::not_found, "network " + route.id + " not found");
     co_return;
@@ -339,7 +331,7 @@ Task<void> FlockHandler::network(Exchange& ex, const docker::Route& route) {
   docker::dom::parser parser;
   docker::dom::element root;
   if (first.ok() && !parser.parse(first.response.body()).get(root)) name = std::string(docker::string_field(root, "Name"));
-  auto everywhere = co_await hosts_answering(ex, hosts, "/networks/" + docker::url_encode(name));
+  auto everywhere = co_await hosts_answering(ex, healthy_hosts(*hosts), "/networks/" + docker::url_encode(name));
   auto replies = co_await call_hosts(ex, everywhere, http::verb::delete_, "/networks/" + docker::url_encode(name));
   for (auto& r : replies) {
     if (!is_2xx(r.result)) {
@@ -357,7 +349,7 @@ Task<void> FlockHandler::network(Exchange& ex, const docker::Route& route) {
 Task<void> FlockHandler::volume(Exchange& ex, const docker::Route& route) {
   auto hosts = flock_.inventory.snapshot();
   const std::string path = "/volumes/" + docker::url_encode(route.id);
-  auto have = co_await hosts_answering(ex, hosts, path);
+  auto have = co_await hosts_answering(ex, healthy_hosts(*hosts), path);
   if (have.empty()) {
     co_await ex.respond_error(http::status::not_found, "get " + route.id + ": no such volume");
     co_return;

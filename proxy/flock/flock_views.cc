@@ -73,6 +73,24 @@ Task<void> FlockHandler::info(Exchange& ex) {
   co_await respond_json(ex, http::status::ok, docker::merge_info(views, identity(flock_)));
 }
 
+Task<std::optional<std::vector<docker::HostBody>>> FlockHandler::collect_bodies(
+    Exchange& ex, std::vector<HostReply> replies) {
+  std::vector<docker::HostBody> bodies;
+  for (auto& r : replies) {
+    if (!r.result.ok()) {
+      spdlog::warn("{} {}: {} left out: {}", ex.request_id(), std::string_view(ex.request().target()),
+                   r.host->name, r.result.error);
+      continue;
+    }
+    if (r.result.response.result_int() != 200) {  // the engine refused the query: its answer
+      co_await respond_engine(ex, std::move(r.result.response));
+      co_return std::nullopt;
+    }
+    bodies.push_back({r.host->name, std::move(r.result.response.body())});
+  }
+  co_return bodies;
+}
+
 Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& route) {
   auto filter = docker::take_host_filter(route.target.query);
   if (!filter.error.empty()) {
@@ -82,18 +100,9 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
   auto hosts = flock_.inventory.snapshot();
   auto targets = selected(*hosts, filter.hosts);
   auto replies = co_await call_hosts(ex, targets, http::verb::get, route.target.rebuild(filter.query));
-  std::vector<docker::HostBody> bodies;
-  for (auto& r : replies) {
-    if (!r.result.ok()) {
-      spdlog::warn("container list: {} left out: {}", r.host->name, r.result.error);
-      continue;
-    }
-    if (r.result.response.result_int() != 200) {  // the engine refused the query: its answer
-      co_await respond_engine(ex, std::move(r.result.response));
-      co_return;
-    }
-    bodies.push_back({r.host->name, std::move(r.result.response.body())});
-  }
+  auto collected = co_await collect_bodies(ex, std::move(replies));
+  if (!collected) co_return;
+  auto& bodies = *collected;
   const auto& q = filter.query;
   const bool complete = docker::query_true(q, "all") && !docker::query_param(q, "filters") &&
                         !docker::query_param(q, "limit") && !docker::query_param(q, "since") &&
@@ -143,21 +152,11 @@ Task<void> FlockHandler::merged(Exchange& ex, const docker::Route& route, Merge 
     if (!read) co_return;
   }
   auto replies = co_await call_hosts(ex, targets, ex.request().method(), route.target.rebuild(route.target.query));
-  std::vector<docker::HostBody> bodies;
-  for (auto& r : replies) {
-    if (!r.result.ok()) {
-      spdlog::warn("{}: {} left out: {}", route.target.path, r.host->name, r.result.error);
-      continue;
-    }
-    if (r.result.response.result_int() != 200) {
-      co_await respond_engine(ex, std::move(r.result.response));
-      co_return;
-    }
-    bodies.push_back({r.host->name, std::move(r.result.response.body())});
-  }
+  auto bodies = co_await collect_bodies(ex, std::move(replies));
+  if (!bodies) co_return;
   std::string merged, failure;
   try {
-    merged = merge(bodies);
+    merged = merge(*bodies);
   } catch (const docker::MergeError& e) {
     failure = e.what();
   }

@@ -37,6 +37,14 @@ void disarm(const std::shared_ptr<Deadline>& d, error_code& ec) {
   if (d->fired) ec = asio::error::timed_out;
 }
 
+// A reused pooled connection failing at once: the engine closed it while it sat idle. The
+// request was not acted on; it is safe to send again on a new connection.
+bool stale_pooled(const ConnectionPtr& conn, const error_code& ec) {
+  return conn && conn->reused &&
+         (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+          ec == asio::error::broken_pipe);
+}
+
 std::string describe(const error_code& ec) {
   if (ec == asio::error::timed_out) return "timed out";
   if (ec == http::error::end_of_stream) return "connection closed";
@@ -75,11 +83,7 @@ Task<CallResult> call(Worker& worker, const Address& upstream,
     if (request.method() == http::verb::head) parser.skip(true);
     if (!ec) co_await http::async_read(conn->socket, conn->buffer, parser, ec_token(ec));
     disarm(deadline, ec);
-    if (ec && conn->reused && attempt == 0 &&
-        (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
-         ec == asio::error::broken_pipe)) {
-      continue;  // a pooled connection the engine had closed meanwhile
-    }
+    if (ec && attempt == 0 && stale_pooled(conn, ec)) continue;
     if (ec) {
       result.ec = ec;
       result.error = "engine " + upstream.text + " failed: " + describe(ec);
@@ -109,17 +113,14 @@ Task<std::unique_ptr<StreamCall>> StreamCall::open(Worker& worker, const Address
     error_code ec;
     co_await http::async_write(call->conn_->socket, request, ec_token(ec));
     disarm(deadline, ec);
-    const bool reused = call->conn_->reused;
     if (!ec) {
       if (co_await call->read_header(failure)) co_return call;
       ec = failure.ec;
       if (!ec) co_return nullptr;  // an HTTP error status: failure holds the response
     }
-    if (reused && attempt == 0 &&
-        (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
-         ec == asio::error::broken_pipe)) {
+    if (attempt == 0 && stale_pooled(call->conn_, ec)) {
       failure = {};
-      continue;  // a pooled connection the engine had closed meanwhile
+      continue;
     }
     failure.ec = ec;
     failure.error = "engine " + upstream.text + " failed: " + describe(ec);

@@ -114,28 +114,7 @@ echo "== docker-py"
 check "docker-py script" /usr/bin/python3 "$REPO/tests/e2e/dockerpy_smoke.py" "${PROXY/tcp:/http:}" "$IMG"
 
 echo "== docker-compose"
-mkdir -p "$work/compose"
-cat >"$work/compose/docker-compose.yml" <<YML
-version: "3"
-services:
-  web:
-    image: $IMG
-    command: sh -c "echo web up; sleep 300"
-  worker:
-    image: $IMG
-    command: sh -c "echo worker up; sleep 300"
-YML
-(
-  cd "$work/compose"
-  export DOCKER_HOST=$PROXY
-  check "docker-compose up -d" timeout 120 docker-compose up -d
-  expect_eq "docker-compose ps: both up" "2" "$(docker-compose ps | grep -c ' Up ')"
-  expect_match "docker-compose logs" "web up" "$(docker-compose logs web)"
-  check "docker-compose down" timeout 120 docker-compose down
-  expect_eq "docker-compose down removed them" "" "$(docker ps -aq --filter label=com.docker.compose.project=compose)"
-  echo "$E2E_PASS $E2E_FAIL" >"$work/compose.counts"
-)
-read -r E2E_PASS E2E_FAIL <"$work/compose.counts"
+compose_two_services "$work/compose"
 
 echo "== ping headers"
 direct=$(curl -sI "http://127.0.0.1:$((FLOCK_PORT_BASE + 1))/_ping" | grep -iE '^(api-version|ostype|docker-experimental|builder-version|cache-control|pragma):' | sort | tr -d '\r')

@@ -97,30 +97,9 @@ expect_match "docker swarm init: 501 with a clear message" "flocker does not sup
 expect_match "docker service ls: refused" "not a swarm-mode cluster|does not support" "$(P service ls 2>&1 || true)"
 
 echo "== docker-compose, two services"
-mkdir -p "$FLOCK_DIR/compose"
-cat >"$FLOCK_DIR/compose/docker-compose.yml" <<YML
-version: "3"
-services:
-  api:
-    image: $IMG
-    command: sh -c "echo api up; sleep 600"
-  worker:
-    image: $IMG
-    command: sh -c "echo worker up; sleep 600"
-YML
-(
-  cd "$FLOCK_DIR/compose"
-  export DOCKER_HOST=$PROXY
-  check "docker-compose up -d" timeout 120 docker-compose up -d
-  expect_eq "docker-compose ps: both up" "2" "$(docker-compose ps | grep -c ' Up ')"
-  expect_match "docker-compose logs" "api up" "$(docker-compose logs api)"
-  expect_match "docker-compose logs (the other service)" "worker up" "$(docker-compose logs worker)"
-  check "docker-compose down" timeout 120 docker-compose down
-  expect_eq "down removed the containers" "" "$(docker ps -aq --filter label=com.docker.compose.project=compose)"
-  expect_eq "down removed the network everywhere" "" "$(for i in 1 2 3; do E "$i" network ls -q --filter name=compose_default; done)"
-  echo "$E2E_PASS $E2E_FAIL" >"$FLOCK_DIR/counts"
-)
-read -r E2E_PASS E2E_FAIL <"$FLOCK_DIR/counts"
+compose_two_services "$FLOCK_DIR/compose"
+expect_eq "down removed the network everywhere" "" \
+  "$(for i in 1 2 3; do E "$i" network ls -q --filter name=compose_default; done)"
 
 echo "== docker-py and dockerode"
 check "docker-py script" /usr/bin/python3 "$REPO/tests/e2e/dockerpy_smoke.py" "${PROXY/tcp:/http:}" "$IMG"

@@ -78,6 +78,37 @@ check() {
   if out=$("$@" 2>&1); then _record 1 "$desc"; else _record 0 "$desc" "$out"; fi
 }
 
+# docker-compose up -d / ps / logs / down of two services (api, worker) through $PROXY, in a
+# project named after the folder $1.
+compose_two_services() {
+  local dir=$1 project
+  project=$(basename "$dir")
+  mkdir -p "$dir"
+  cat >"$dir/docker-compose.yml" <<YML
+version: "3"
+services:
+  api:
+    image: $FLOCK_BUSYBOX
+    command: sh -c "echo api up; sleep 600"
+  worker:
+    image: $FLOCK_BUSYBOX
+    command: sh -c "echo worker up; sleep 600"
+YML
+  (
+    cd "$dir"
+    export DOCKER_HOST=$PROXY
+    check "docker-compose up -d" timeout 120 docker-compose up -d
+    expect_eq "docker-compose ps: both up" "2" "$(docker-compose ps | grep -c ' Up ')"
+    expect_match "docker-compose logs" "api up" "$(docker-compose logs api)"
+    expect_match "docker-compose logs (the other service)" "worker up" "$(docker-compose logs worker)"
+    check "docker-compose down" timeout 120 docker-compose down
+    expect_eq "docker-compose down removed them" "" \
+      "$(docker ps -aq --filter label=com.docker.compose.project="$project")"
+    echo "$E2E_PASS $E2E_FAIL" >"$dir/.counts"  # the subshell's tally, back to the caller
+  )
+  read -r E2E_PASS E2E_FAIL <"$dir/.counts"
+}
+
 e2e_end() {
   echo "$E2E_NAME: $E2E_PASS passed, $E2E_FAIL failed"
   if [ "$E2E_FAIL" -ne 0 ]; then

@@ -132,15 +132,15 @@ void FakeDocker::start() {
   im.running = true;
   const uint64_t gen = ++im.generation;
   im.accept_thread = std::thread([this, gen] {
-    auto& im = *impl_;
+    auto& state = *impl_;
     for (;;) {
-      auto socket = std::make_shared<Socket>(im.ctx);
+      auto socket = std::make_shared<Socket>(state.ctx);
       error_code ec;
-      im.acceptor->accept(*socket, ec);
-      if (ec || !im.running || im.generation != gen) return;
-      std::lock_guard lock(im.mu);
-      im.sockets.push_back(socket);
-      im.threads.emplace_back([this, socket] { serve(*socket); });
+      state.acceptor->accept(*socket, ec);
+      if (ec || !state.running || state.generation != gen) return;
+      std::lock_guard lock(state.mu);
+      state.sockets.push_back(socket);
+      state.threads.emplace_back([this, socket] { serve(*socket); });
     }
   });
 }
