@@ -379,6 +379,33 @@ TEST(Flock, APullToSeveralHostsMergesTheirProgress) {
   EXPECT_EQ(lines, 9);
 }
 
+TEST(Flock, ALoadToSeveralHostsCopiesTheUploadToEach) {
+  FlockHarness f;
+  f.decider.on_route = [](const v1::RouteRequest& req, v1::RouteResponse& resp) {
+    EXPECT_EQ(req.kind(), v1::OPERATION_KIND_IMAGE_LOAD);
+    for (const auto& c : req.candidates()) resp.add_hosts(c.name());
+    return grpc::Status::OK;
+  };
+  RawClient c(f.address());
+  c.send("POST /v1.41/images/load?quiet=0 HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-tar\r\n"
+         "Transfer-Encoding: chunked\r\n\r\n");
+  std::string archive;
+  for (int i = 0; i < 48; ++i) {  // 3 MiB in 64 KiB chunks, as the CLI streams a tarball
+    std::string piece(64 * 1024, static_cast<char>('a' + i % 26));
+    archive += piece;
+    c.send("10000\r\n" + piece + "\r\n");
+  }
+  c.send("0\r\n\r\n");
+  auto res = c.read_response();
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  for (auto* e : {&f.e1, &f.e2, &f.e3}) {
+    auto loads = e->requests("/images/load");
+    ASSERT_EQ(loads.size(), 1u) << e->name();
+    EXPECT_TRUE(loads[0].body == archive) << e->name() << " got " << loads[0].body.size() << " bytes";
+    EXPECT_TRUE(contains(res.body(), "Loaded 3145728 bytes on " + e->name())) << res.body();
+  }
+}
+
 TEST(Flock, VolumesCreatedEverywhereAreListedOnce) {
   FlockHarness f;
   f.decider.on_route = [](const v1::RouteRequest& req, v1::RouteResponse& resp) {

@@ -351,6 +351,14 @@ void FakeDocker::serve(Socket& s) {
       http::write(s, res, ec);
       if (ec) return;
       continue;
+    } else if (path == "/images/load") {
+      // docker load: the body is the archive; answers one progress line with its size.
+      lock.unlock();
+      res.body() = fmt::format("{{\"stream\":\"Loaded {} bytes on {}\\n\"}}\r\n", req.body().size(), name_);
+      res.chunked(true);
+      http::write(s, res, ec);
+      if (ec) return;
+      continue;
     } else if (path.starts_with("/images/") && path.ends_with("/json")) {
       std::string ref = path.substr(8, path.size() - 13);
       if (!im.images.count(ref) && im.images.count(ref + ":latest")) ref += ":latest";
