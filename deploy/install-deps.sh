@@ -15,6 +15,8 @@ PKGS=(
   iproute2 util-linux procps curl jq socat netcat-openbsd bsdutils
   # SDKs in other languages
   python3-grpcio python3-protobuf python3-grpc-tools
+  # benchmarks (bench/run.sh): load, the HAProxy baseline, plots
+  wrk haproxy gnuplot-nox
 )
 # Node.js: a machine may already carry a newer node with its own npm (e.g. NodeSource);
 # Debian's npm conflicts with that, so only install Debian's when none is there.

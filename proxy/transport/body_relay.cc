@@ -32,7 +32,8 @@ Task<RelayEnd> relay_body(Socket& in, beast::flat_buffer& pending, BodyFraming& 
     pending.consume(used);
     if (ec) co_return RelayEnd::kOutputFailed;
   }
-  in.non_blocking(true, ec);
+  if (pending.size() == 0) pending.shrink_to_fit();  // a long stream keeps no idle buffer
+  if (!in.non_blocking()) in.non_blocking(true, ec);
   BufferPool::Buffer buffer;
   while (!framing.done()) {
     const std::size_t n = co_await read_available(in, pool, buffer, ec);
@@ -63,7 +64,7 @@ Task<RelayEnd> relay_until_eof(Socket& in, beast::flat_buffer& pending, Socket& 
     pending.consume(pending.size());
     if (ec) co_return RelayEnd::kOutputFailed;
   }
-  in.non_blocking(true, ec);
+  if (!in.non_blocking()) in.non_blocking(true, ec);
   BufferPool::Buffer buffer;
   for (;;) {
     const std::size_t n = co_await read_available(in, pool, buffer, ec);

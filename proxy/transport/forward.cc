@@ -4,21 +4,17 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <array>
+#include <boost/asio/write.hpp>
 #include <optional>
 
 #include "body_relay.h"
-#include "fanout.h"
 #include "companion.h"
+#include "fanout.h"
+#include "header_bytes.h"
 #include "tunnel.h"
 
 namespace flocker::transport {
-namespace {
-
-constexpr std::size_t kMaxResponseHeader = 64 * 1024;
-
-using ResponseParser = http::response_parser<http::buffer_body>;
-
-}  // namespace
 
 // Hop-by-hop headers concern the client's connection to us, not ours to the engine.
 void prepare_upstream_request(Exchange& ex) {
@@ -35,6 +31,13 @@ void prepare_upstream_request(Exchange& ex) {
 }
 
 namespace {
+
+constexpr std::size_t kMaxResponseHeader = 64 * 1024;
+// Room for a whole typical API answer (header and JSON body) in the first read from the
+// engine; given back when the answer turns out to be a long stream.
+constexpr std::size_t kResponseReadSize = 16 * 1024;
+
+using ResponseParser = http::response_parser<http::buffer_body>;
 
 // Where the response body ends: nothing for HEAD, 1xx, 204 and 304; else its framing.
 BodyFraming response_framing(const ResponseParser& rp, http::verb method) {
@@ -56,15 +59,49 @@ bool is_legacy_hijack(const ResponseParser& rp) {
          type == "application/vnd.docker.multiplexed-stream";
 }
 
-// The companion of a forward: sends the request body up, then watches the client socket so
-// that a client going away (docker logs -f, Ctrl-C) ends the upstream stream at once instead
-// of at the next byte the engine sends.
-struct Companionship {
-  enum class Phase { kStarting, kUploading, kWatching, kDone } phase = Phase::kStarting;
-  bool stop = false;  // set by settle(): the response is over, or the connection is hijacked
-  RelayEnd upload = RelayEnd::kDone;
-  bool client_gone = false;
+// Writes a header and the body bytes `framing` takes from `pending`, in one write.
+Task<void> write_head_and_pending(Socket& out, const std::string& head, beast::flat_buffer& pending,
+                                  BodyFraming& framing, error_code& ec) {
+  const char* data = static_cast<const char*>(pending.data().data());
+  const std::size_t used = framing.done() ? 0 : framing.consume(data, pending.size());
+  if (framing.error()) {
+    ec = http::error::bad_chunk;
+    co_return;
+  }
+  std::array<asio::const_buffer, 2> parts{asio::buffer(head), asio::buffer(data, used)};
+  co_await asio::async_write(out, parts, ec_token(ec));
+  pending.consume(used);
+}
+
+// The rest of the request body, up to the engine as it arrives.
+struct Upload {
+  RelayEnd end = RelayEnd::kDone;
+  bool stop = false;
 };
+
+Task<void> upload(Exchange& ex, Socket& upstream, Upload& up) {
+  up.end = co_await relay_body(ex.client(), ex.client_buffer(), ex.request_body(), upstream,
+                               ex.worker().buffers());
+  if (up.end == RelayEnd::kInputFailed && !up.stop) {
+    // The client failed mid-body: the engine must not act on a truncated request.
+    error_code ignored;
+    upstream.close(ignored);
+  }
+}
+
+// Ends an upload still running: the engine answered without reading the whole body, so
+// neither connection can be reused; the upload may be blocked on either side.
+Task<void> settle_upload(Exchange& ex, Socket& upstream, Companion& companion, Upload& up) {
+  if (companion.running()) {
+    up.stop = true;
+    up.end = RelayEnd::kOutputFailed;
+    error_code ignored;
+    upstream.cancel(ignored);
+    ex.client().cancel(ignored);
+  }
+  co_await companion.join();
+  if (up.end != RelayEnd::kDone) ex.close_after();
+}
 
 bool peer_has_closed(Socket& socket) {
   char byte;
@@ -72,56 +109,21 @@ bool peer_has_closed(Socket& socket) {
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
-Task<void> upload_then_watch(Exchange& ex, Socket& upstream, Companionship& c) {
-  error_code ec;
-  if (!c.stop && !ex.request_body().done()) {
-    c.phase = Companionship::Phase::kUploading;
-    c.upload = co_await relay_body(ex.client(), ex.client_buffer(), ex.request_body(), upstream,
-                                   ex.worker().buffers());
-    ex.record().bytes_in += ex.request_body().payload_bytes();
-    if (c.upload == RelayEnd::kInputFailed && !c.stop) {
-      // The client failed mid-body: the engine must not act on a truncated request.
-      c.client_gone = true;
-      upstream.close(ec);
-    }
-  }
-  // An upgrade request is not watched: its client may legitimately half-close before the
-  // 101 arrives (stdin already at EOF), and the tunnel carries that half-close on.
-  if (!c.stop && c.upload == RelayEnd::kDone && !ex.parser().upgrade()) {
-    c.phase = Companionship::Phase::kWatching;
-    co_await ex.client().async_wait(Socket::wait_read, ec_token(ec));
-    if (!ec && !c.stop && peer_has_closed(ex.client())) {
-      c.client_gone = true;
-      upstream.close(ec);  // ends the relay from the engine
-    }
-    // Readable with data: the client pipelined its next request; it waits in the socket.
-  }
-  c.phase = Companionship::Phase::kDone;
-}
+// While a response streams (logs -f, events), a client going away must end the engine's
+// stream at once, not at the next byte the engine sends.
+struct Watch {
+  bool stop = false;
+  bool client_gone = false;
+};
 
-// Ends the companion. An upload not finished means the engine answered without reading the
-// whole body: neither connection can be reused, and both are cancelled (the upload may be
-// blocked on either side). A watch is simply cancelled.
-Task<void> settle(Exchange& ex, Socket& upstream, Companion& companion, Companionship& c) {
-  if (companion.running()) {
-    c.stop = true;
-    const bool body_unsent =
-        c.phase == Companionship::Phase::kUploading ||
-        (c.phase == Companionship::Phase::kStarting && !ex.request_body().done());
-    error_code ignored;
-    if (body_unsent) {
-      ex.close_after();
-      c.upload = RelayEnd::kOutputFailed;
-      upstream.cancel(ignored);
-    }
-    ex.client().cancel(ignored);
+Task<void> watch_client(Exchange& ex, Socket& upstream, Watch& w) {
+  error_code ec;
+  co_await ex.client().async_wait(Socket::wait_read, ec_token(ec));
+  if (!ec && !w.stop && peer_has_closed(ex.client())) {
+    w.client_gone = true;
+    upstream.close(ec);  // ends the relay from the engine
   }
-  co_await companion.join();
-  if (c.upload != RelayEnd::kDone) ex.close_after();
-  if (c.client_gone) {
-    ex.record().client_gone = true;
-    ex.close_after();
-  }
+  // Readable with data: the client pipelined its next request; it waits in the socket.
 }
 
 enum class Outcome { kReusable, kClose, kRetry };
@@ -129,6 +131,7 @@ enum class Outcome { kReusable, kClose, kRetry };
 // Reads the response header; interim 1xx responses (100 Continue) are passed on as they come.
 Task<void> read_final_header(Exchange& ex, UpstreamConnection& conn,
                              std::optional<ResponseParser>& rp, error_code& ec) {
+  conn.buffer.reserve(kResponseReadSize);
   for (;;) {
     rp.emplace();
     rp->header_limit(kMaxResponseHeader);
@@ -136,8 +139,9 @@ Task<void> read_final_header(Exchange& ex, UpstreamConnection& conn,
     co_await http::async_read_header(conn.socket, conn.buffer, *rp, ec_token(ec));
     const unsigned status = ec ? 0 : rp->get().result_int();
     if (ec || status < 100 || status >= 200 || status == 101) co_return;
-    http::response_serializer<http::buffer_body> interim(rp->get());
-    co_await http::async_write_header(ex.client(), interim, ec_token(ec));
+    std::string interim;
+    append_header(interim, rp->get().base());
+    co_await asio::async_write(ex.client(), asio::buffer(interim), ec_token(ec));
     if (ec) co_return;
   }
 }
@@ -145,12 +149,21 @@ Task<void> read_final_header(Exchange& ex, UpstreamConnection& conn,
 Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, UpstreamConnection& conn) {
   auto& req = ex.request();
   error_code ec;
+  // The request header, with whatever body bytes came with it, in one write.
+  const bool had_body = !ex.request_body().done();
   {
-    http::request_serializer<http::buffer_body> header(req);
-    co_await http::async_write_header(conn.socket, header, ec_token(ec));
+    std::string head;
+    append_header(head, req.base());
+    co_await write_head_and_pending(conn.socket, head, ex.client_buffer(), ex.request_body(), ec);
+  }
+  if (ec == http::error::bad_chunk) {
+    ex.close_after();
+    co_await ex.respond_error(http::status::bad_request, "malformed chunked request body");
+    co_return Outcome::kClose;
   }
   if (ec) {
-    if (conn.reused) co_return Outcome::kRetry;  // nothing of the body was consumed yet
+    if (conn.reused && !had_body) co_return Outcome::kRetry;  // nothing of it was consumed
+    ex.close_after();
     co_await ex.respond_error(http::status::bad_gateway,
                               fmt::format("engine {} failed: {}", upstream.text, ec.message()));
     co_return Outcome::kClose;
@@ -158,21 +171,24 @@ Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, UpstreamConne
   spdlog::debug("{} request header sent to {} ({} connection)", ex.request_id(), upstream.text,
                 conn.reused ? "pooled" : "new");
 
-  Companionship c;
-  Companion companion(co_await asio::this_coro::executor);
-  companion.start(upload_then_watch(ex, conn.socket, c));
+  // The rest of the body goes up while the response may already come down.
+  Upload up;
+  Companion uploading(co_await asio::this_coro::executor);
+  if (!ex.request_body().done()) uploading.start(upload(ex, conn.socket, up));
 
   std::optional<ResponseParser> rp;
   co_await read_final_header(ex, conn, rp, ec);
   if (ec) {
-    const bool body_started = ex.request_body().payload_bytes() > 0 || !ex.request_body().done();
-    co_await settle(ex, conn.socket, companion, c);
-    if (c.client_gone) co_return Outcome::kClose;
-    if (conn.reused && !body_started &&
+    co_await settle_upload(ex, conn.socket, uploading, up);
+    if (conn.reused && !had_body &&
         (ec == http::error::end_of_stream || ec == asio::error::connection_reset)) {
       co_return Outcome::kRetry;  // a pooled connection the engine had closed meanwhile
     }
     ex.close_after();
+    if (up.end == RelayEnd::kInputFailed) {  // the client went away mid-body
+      ex.record().client_gone = true;
+      co_return Outcome::kClose;
+    }
     co_await ex.respond_error(
         http::status::bad_gateway,
         fmt::format("engine {} did not answer: {}", upstream.text, ec.message()));
@@ -185,13 +201,11 @@ Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, UpstreamConne
   spdlog::debug("{} response header {} from {}", ex.request_id(), res.result_int(), upstream.text);
 
   if (res.result() == http::status::switching_protocols || is_legacy_hijack(*rp)) {
-    co_await settle(ex, conn.socket, companion, c);
+    co_await settle_upload(ex, conn.socket, uploading, up);
     ex.close_after();
-    if (c.client_gone) co_return Outcome::kClose;
-    {
-      http::response_serializer<http::buffer_body> header(res);
-      co_await http::async_write_header(ex.client(), header, ec_token(ec));
-    }
+    std::string head;
+    append_header(head, res.base());
+    co_await asio::async_write(ex.client(), asio::buffer(head), ec_token(ec));
     if (ec) co_return Outcome::kClose;
     ex.record().hijacked = true;
     auto bytes = co_await tunnel(ex.client(), ex.client_buffer(), conn.socket, conn.buffer,
@@ -207,19 +221,34 @@ Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, UpstreamConne
   res.keep_alive(req.keep_alive() && !body.is_until_eof() && !ex.worker().draining());
   if (!res.keep_alive()) ex.close_after();
 
+  // The header and the body bytes already read, in one write; the rest as it comes.
   {
-    http::response_serializer<http::buffer_body> header(res);
-    co_await http::async_write_header(ex.client(), header, ec_token(ec));
+    std::string head;
+    append_header(head, res.base());
+    co_await write_head_and_pending(ex.client(), head, conn.buffer, body, ec);
   }
-  RelayEnd end = RelayEnd::kOutputFailed;
-  if (!ec) {
+  RelayEnd end = RelayEnd::kDone;
+  Watch watch;
+  if (ec) {
+    end = ec == http::error::bad_chunk ? RelayEnd::kInputFailed : RelayEnd::kOutputFailed;
+  } else if (!body.done()) {
+    // A stream (or a large body): watch the client meanwhile, unless it is still uploading.
+    Companion watching(co_await asio::this_coro::executor);
+    if (!uploading.running()) watching.start(watch_client(ex, conn.socket, watch));
     end = co_await relay_body(conn.socket, conn.buffer, body, ex.client(), ex.worker().buffers());
+    if (watching.running()) {
+      watch.stop = true;
+      error_code ignored;
+      ex.client().cancel(ignored);
+    }
+    co_await watching.join();
   }
   ex.record().bytes_out += body.payload_bytes();
-  co_await settle(ex, conn.socket, companion, c);
-  if (end == RelayEnd::kOutputFailed) ex.record().client_gone = true;
-  if (end != RelayEnd::kDone) ex.close_after();
-  const bool reusable = end == RelayEnd::kDone && c.upload == RelayEnd::kDone && !c.client_gone &&
+  co_await settle_upload(ex, conn.socket, uploading, up);
+  ex.record().bytes_in += ex.request_body().payload_bytes();
+  if (end == RelayEnd::kOutputFailed || watch.client_gone) ex.record().client_gone = true;
+  if (end != RelayEnd::kDone || watch.client_gone) ex.close_after();
+  const bool reusable = end == RelayEnd::kDone && up.end == RelayEnd::kDone && !watch.client_gone &&
                         upstream_keep_alive && !body.is_until_eof() && conn.buffer.size() == 0;
   co_return reusable ? Outcome::kReusable : Outcome::kClose;
 }
@@ -232,9 +261,12 @@ Task<void> forward(Exchange& ex, const Address& upstream) {
   if (!record.upstream.empty()) record.upstream += ",";
   record.upstream += upstream.text;
   auto& pool = ex.worker().pool();
+  // A request without a body can be sent again on a new connection if a pooled one turns
+  // out dead; one with a body cannot, so only then is the pooled connection checked first.
+  const bool can_retry = ex.request_body().done();
   for (int attempt = 0;; ++attempt) {
     error_code ec;
-    ConnectionPtr conn = co_await pool.acquire(upstream, ec);
+    ConnectionPtr conn = co_await pool.acquire(upstream, ec, /*check_alive=*/!can_retry);
     if (!conn) {
       co_await ex.respond_error(
           http::status::bad_gateway,

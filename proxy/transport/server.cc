@@ -115,6 +115,7 @@ Task<void> Server::accept_loop(Acceptor& acceptor, Address address) {
       continue;
     }
     if (!address.is_unix) client.set_option(asio::ip::tcp::no_delay(true), ec);
+    client.non_blocking(true, ec);  // once, not per relay
     Peer peer{peer_of(client)};
     asio::co_spawn(worker.context(),
                    run_session(worker, handler_, std::move(client), std::move(peer), options_.session),

@@ -28,14 +28,15 @@ struct ConnectAttempt {
 UpstreamPool::UpstreamPool(asio::io_context& context, PoolOptions options)
     : context_(context), options_(options), sweep_timer_(context) {}
 
-Task<ConnectionPtr> UpstreamPool::acquire(const Address& upstream, error_code& ec) {
+Task<ConnectionPtr> UpstreamPool::acquire(const Address& upstream, error_code& ec,
+                                          bool check_alive) {
   ec = {};
   if (auto it = idle_.find(upstream.text); it != idle_.end()) {
     auto& list = it->second;
     while (!list.empty()) {
       ConnectionPtr conn = std::move(list.back());
       list.pop_back();
-      if (still_open(conn->socket)) {
+      if (!check_alive || still_open(conn->socket)) {
         conn->reused = true;
         co_return conn;
       }
@@ -55,10 +56,9 @@ Task<ConnectionPtr> UpstreamPool::acquire(const Address& upstream, error_code& e
   if (attempt->timed_out) ec = asio::error::timed_out;
   if (ec) co_return nullptr;
   ++connects_;
-  if (!upstream.is_unix) {
-    error_code ignored;
-    attempt->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-  }
+  error_code ignored;
+  if (!upstream.is_unix) attempt->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  attempt->socket.non_blocking(true, ignored);  // once, not per relay
   if (!sweeping_ && !closed_) {
     sweeping_ = true;
     asio::co_spawn(context_, sweep(), asio::detached);

@@ -36,9 +36,11 @@ class UpstreamPool {
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;
 
-  // A pooled connection still open, else a new one (within connect_timeout). On failure
-  // returns null with ec set (asio::error::timed_out when the connect timed out).
-  Task<ConnectionPtr> acquire(const Address& upstream, error_code& ec);
+  // A pooled connection, else a new one (within connect_timeout). On failure returns null
+  // with ec set (asio::error::timed_out when the connect timed out). `check_alive` first
+  // makes sure a pooled connection was not closed by the engine meanwhile (one syscall),
+  // for requests that could not be sent again.
+  Task<ConnectionPtr> acquire(const Address& upstream, error_code& ec, bool check_alive = true);
 
   // Gives back a connection whose last response ended cleanly with keep-alive.
   void release(const Address& upstream, ConnectionPtr connection);
