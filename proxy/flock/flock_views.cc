@@ -120,9 +120,11 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
     co_await ex.respond_error(http::status::bad_gateway, failure);
     co_return;
   }
-  // A full list of a host is the truth about it: the ownership index follows it.
+  // A full list of a host is the truth about it: the ownership index follows it (at most
+  // once a second per host; its event stream keeps the index current in between).
   if (complete) {
     for (const auto& b : bodies) {
+      if (!flock_.index.claim_refresh(b.host, std::chrono::seconds(1))) continue;
       docker::dom::parser parser;
       docker::dom::element root;
       docker::dom::array array;

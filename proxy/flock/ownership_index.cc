@@ -43,16 +43,22 @@ void OwnershipIndex::erase_locked(std::string_view id) {
   if (it == by_id_.end()) return;
   auto n = id_by_name_.find(it->second.name);
   if (n != id_by_name_.end() && n->second == it->first) id_by_name_.erase(n);
+  if (auto h = ids_by_host_.find(it->second.host); h != ids_by_host_.end()) h->second.erase(it->first);
   by_id_.erase(it);
+}
+
+void OwnershipIndex::put_locked(ContainerRecord record) {
+  record.name = std::string(bare_name(record.name));
+  erase_locked(record.id);
+  if (!record.name.empty()) id_by_name_[record.name] = record.id;
+  ids_by_host_[record.host].insert(record.id);
+  std::string id = record.id;
+  by_id_.emplace(std::move(id), std::move(record));
 }
 
 void OwnershipIndex::put(ContainerRecord record) {
   std::unique_lock lock(mu_);
-  record.name = std::string(bare_name(record.name));
-  erase_locked(record.id);
-  if (!record.name.empty()) id_by_name_[record.name] = record.id;
-  std::string id = record.id;
-  by_id_.emplace(std::move(id), std::move(record));
+  put_locked(std::move(record));
 }
 
 void OwnershipIndex::remove(std::string_view id) {
@@ -72,24 +78,33 @@ void OwnershipIndex::rename(std::string_view id, std::string_view new_name) {
 
 void OwnershipIndex::replace_host(const std::string& host, std::vector<ContainerRecord> records) {
   std::unique_lock lock(mu_);
-  for (auto it = by_id_.begin(); it != by_id_.end();) {
-    if (it->second.host == host) {
-      auto n = id_by_name_.find(it->second.name);
-      if (n != id_by_name_.end() && n->second == it->first) id_by_name_.erase(n);
-      it = by_id_.erase(it);
-    } else {
-      ++it;
+  std::unordered_set<std::string> fresh;
+  for (const auto& r : records) fresh.insert(r.id);
+  std::vector<std::string> gone;
+  if (auto h = ids_by_host_.find(host); h != ids_by_host_.end()) {
+    for (const auto& id : h->second) {
+      if (!fresh.count(id)) gone.push_back(id);
     }
   }
-  for (auto& r : records) {
-    r.name = std::string(bare_name(r.name));
-    if (!r.name.empty()) id_by_name_[r.name] = r.id;
-    std::string id = r.id;
-    by_id_.emplace(std::move(id), std::move(r));
-  }
+  for (const auto& id : gone) erase_locked(id);
+  for (auto& r : records) put_locked(std::move(r));
 }
 
-void OwnershipIndex::drop_host(const std::string& host) { replace_host(host, {}); }
+bool OwnershipIndex::claim_refresh(const std::string& host, std::chrono::milliseconds interval) {
+  std::unique_lock lock(mu_);
+  auto now = std::chrono::steady_clock::now();
+  auto& last = refreshed_[host];
+  if (now - last < interval) return false;
+  last = now;
+  return true;
+}
+
+void OwnershipIndex::drop_host(const std::string& host) {
+  replace_host(host, {});
+  std::unique_lock lock(mu_);
+  ids_by_host_.erase(host);
+  refreshed_.erase(host);
+}
 
 std::size_t OwnershipIndex::size() const {
   std::shared_lock lock(mu_);

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace flocker::flock {
@@ -38,8 +39,12 @@ class OwnershipIndex {
   void put(ContainerRecord record);
   void remove(std::string_view id);
   void rename(std::string_view id, std::string_view new_name);
-  // Replaces everything known of `host` (after a list of all its containers).
+  // Replaces everything known of `host` (after a list of all its containers). Costs the
+  // host's own entries, not the whole index.
   void replace_host(const std::string& host, std::vector<ContainerRecord> records);
+  // Whether a list fan-out should refresh `host`'s part: at most once per `interval` (its
+  // event stream keeps it current in between). Claims the refresh when it says yes.
+  bool claim_refresh(const std::string& host, std::chrono::milliseconds interval);
   void drop_host(const std::string& host);
   std::size_t size() const;
 
@@ -52,10 +57,13 @@ class OwnershipIndex {
 
  private:
   void erase_locked(std::string_view id);
+  void put_locked(ContainerRecord record);
 
   mutable std::shared_mutex mu_;
   std::map<std::string, ContainerRecord, std::less<>> by_id_;  // ordered: prefix search
   std::unordered_map<std::string, std::string> id_by_name_;
+  std::unordered_map<std::string, std::unordered_set<std::string>> ids_by_host_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> refreshed_;
   std::set<std::string> reserved_;
   std::unordered_map<std::string, std::string> exec_host_;
   std::deque<std::string> exec_order_;  // oldest first, to bound exec_host_

@@ -7,6 +7,9 @@
 namespace flocker::transport {
 namespace {
 
+// An inspect answer is 2-5 KiB; list answers stream on in further reads.
+constexpr std::size_t kAnswerReadSize = 16 * 1024;
+
 // Closes the connection if the call outlives its timeout; shared with the timer's handler,
 // which may run after the call finished.
 struct Deadline {
@@ -81,6 +84,8 @@ Task<CallResult> call(Worker& worker, const Address& upstream,
     parser.body_limit(options.max_body);
     parser.header_limit(64 * 1024);
     if (request.method() == http::verb::head) parser.skip(true);
+    // Room for a whole typical answer in one read (a fresh buffer grows from 512 bytes).
+    conn->buffer.reserve(kAnswerReadSize);
     if (!ec) co_await http::async_read(conn->socket, conn->buffer, parser, ec_token(ec));
     disarm(deadline, ec);
     if (ec && attempt == 0 && stale_pooled(conn, ec)) continue;
@@ -170,6 +175,7 @@ Task<bool> StreamCall::read_header(CallResult& failure) {
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(kUnlimitedBody);
   parser.header_limit(64 * 1024);
+  conn_->buffer.reserve(kAnswerReadSize);
   co_await http::async_read_header(conn_->socket, conn_->buffer, parser, ec_token(failure.ec));
   if (failure.ec) {
     failure.error = "engine failed: " + describe(failure.ec);
@@ -211,9 +217,6 @@ Task<std::optional<std::string_view>> StreamCall::next(error_code& ec) {
       if (!piece_.empty()) co_return std::string_view(piece_);
       continue;
     }
-    // Wait for data without holding a buffer (an idle event stream costs nothing).
-    co_await conn_->socket.async_wait(Socket::wait_read, ec_token(ec));
-    if (ec) co_return std::nullopt;
     std::size_t n = conn_->socket.read_some(buffer.prepare(16 * 1024), ec);
     if (ec == asio::error::eof) {
       framing_.end_of_input();
@@ -222,7 +225,11 @@ Task<std::optional<std::string_view>> StreamCall::next(error_code& ec) {
       co_return std::nullopt;
     }
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      ec = {};
+      // Wait for data without holding a buffer: an idle event stream costs its socket only.
+      buffer.shrink_to_fit();
+      std::string().swap(piece_);
+      co_await conn_->socket.async_wait(Socket::wait_read, ec_token(ec));
+      if (ec) co_return std::nullopt;
       continue;
     }
     if (ec) co_return std::nullopt;

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# flocker's benchmark suite: one command, all figures taken in one run, each target
+# interleaved with the others, written to docs/benchmarks.md with plots in docs/bench/.
+#   bash bench/run.sh            (root; about 15 minutes)
+#   BENCH_SECONDS=2 BENCH_ROUNDS=1 bash bench/run.sh    (a quick pass)
+#   BENCH_SECTIONS="3 4" bash bench/run.sh                (only those figures)
+# 1 pass-through   2 streaming   3 fan-out   4 connections   5 decisions   (bench/README.md)
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD_DIR:-$REPO/build}
+# Ports below the kernel's ephemeral range (32768-60999 here), where outgoing connections
+# take their local ports and a listener could find its port taken.
+export FLOCK_DIR=/tmp/flocker-bench FLOCK_PORT_BASE=${BENCH_PORT_BASE:-21000}
+source "$REPO/deploy/flock-lib.sh"
+SECONDS_PER=${BENCH_SECONDS:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
+# BENCH_SECTIONS="4" re-takes only some figures; the others keep their last results.
+SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5}
+want() { [[ " $SECTIONS " == *" $1 "* ]]; }
+OUT=$REPO/bench/results
+mkdir -p "$OUT"
+why=$(flock_unavailable)
+[ -z "$why" ] || { echo "bench: $why" >&2; exit 1; }
+bash "$REPO/deploy/install-deps.sh" >/dev/null
+bash "$REPO/deploy/build.sh" >/dev/null
+ulimit -n "$(ulimit -Hn)"
+
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$FLOCK_DIR/haproxy1.pid" ] && kill "$(cat "$FLOCK_DIR/haproxy1.pid")" 2>/dev/null || true
+  [ -f "$FLOCK_DIR/haproxy2.pid" ] && kill "$(cat "$FLOCK_DIR/haproxy2.pid")" 2>/dev/null || true
+  flock_down >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+bg() {  # bg LOG COMMAND...: a background process the suite stops at the end
+  local log=$1
+  shift
+  "$@" >"$log" 2>&1 </dev/null &
+  PIDS+=("$!")
+}
+port() { echo $((FLOCK_PORT_BASE + $1)); }
+# wrk_csv TARGET_URL CONCURRENCY -> "rps,p50_us,p99_us"
+wrk_csv() {
+  wrk -t1 -c"$2" -d"${SECONDS_PER}s" --latency "$1" 2>&1 | awk '
+    function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; if (v ~ /s$/) return v * 1000000; return v }
+    /Requests\/sec/ { rps = $2 } $1 == "50%" { p50 = us($2) } $1 == "99%" { p99 = us($2) }
+    /Non-2xx/ { bad = 1 }
+    END { if (bad) print "ERROR"; else printf "%.0f,%.0f,%.0f\n", rps, p50, p99 }'
+}
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+peak_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+
+echo "== setup: one real engine, the registry, the reference decider"
+flock_down >/dev/null 2>&1 || true
+flock_up 1 >/dev/null
+E=127.0.0.1:$(port 1)
+docker -H "tcp://$E" pull -q "$FLOCK_BUSYBOX" >/dev/null
+CID=$(docker -H "tcp://$E" run -d --name bench-target "$FLOCK_BUSYBOX" sleep 1d)
+echo "$(flock_engine_tcp 1) e1" >"$FLOCK_DIR/hosts.txt"
+bg "$FLOCK_DIR/decider.log" "$BUILD/sdk/decider/flocker-decider" --listen "127.0.0.1:$(port 20)" \
+  --hosts-file "$FLOCK_DIR/hosts.txt" --log-level warn
+# flocker, one I/O thread each (this machine's 2 cores also run the engine and the load).
+bg "$FLOCK_DIR/flock.log" "$BUILD/proxy/flocker-proxy" --listen "tcp://127.0.0.1:$(port 40)" \
+  --decider "127.0.0.1:$(port 20)" --access-log off --threads 1
+FLOCK_PID=${PIDS[-1]}
+bg "$FLOCK_DIR/engine-mode.log" "$BUILD/proxy/flocker-proxy" --listen "tcp://127.0.0.1:$(port 41)" \
+  --engine "tcp://$E" --access-log off --threads 1
+ENGINE_MODE_PID=${PIDS[-1]}
+for n in 1 2; do
+  cat >"$FLOCK_DIR/haproxy$n.cfg" <<CFG
+global
+  maxconn 9000
+  nbthread $n
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 1h
+  timeout server 1h
+frontend fe
+  bind 127.0.0.1:$(port $((44 + n)))
+  default_backend be
+backend be
+  server e1 $E
+CFG
+  haproxy -f "$FLOCK_DIR/haproxy$n.cfg" -D -p "$FLOCK_DIR/haproxy$n.pid"
+done
+flock_wait_ping "tcp://127.0.0.1:$(port 40)" 15
+sleep 3  # the flock sees its host healthy
+uname -r >"$OUT/machine.txt"
+{ nproc; grep -m1 "model name" /proc/cpuinfo | cut -d: -f2; free -g | awk '/Mem:/ {print $2 " GiB"}'; dockerd --version; haproxy -v | head -1; } >>"$OUT/machine.txt"
+
+if want 1; then
+echo "== 1. pass-through"
+targets=("direct=$E" "flocker=127.0.0.1:$(port 40)" "flocker-engine=127.0.0.1:$(port 41)"
+         "haproxy-1t=127.0.0.1:$(port 45)" "haproxy-2t=127.0.0.1:$(port 46)")
+echo "endpoint,concurrency,target,rps,p50_us,p99_us" >"$OUT/passthrough.csv"
+for path in "/v1.41/containers/$CID/json" "/_ping"; do
+  ep=$([ "$path" = /_ping ] && echo ping || echo inspect)
+  for c in 1 16 64; do
+    declare -A runs=()
+    for round in $(seq 1 "$ROUNDS"); do
+      for t in "${targets[@]}"; do
+        r=$(wrk_csv "http://${t#*=}$path" "$c")
+        [ "$r" != ERROR ] || { echo "bench: ${t%%=*} answered errors on $path" >&2; exit 1; }
+        runs[${t%%=*}]+="$r "
+      done
+    done
+    for t in "${targets[@]}"; do
+      name=${t%%=*}
+      vals=(${runs[$name]})
+      rps=$(printf '%s\n' "${vals[@]}" | cut -d, -f1 | median)
+      p50=$(printf '%s\n' "${vals[@]}" | cut -d, -f2 | median)
+      p99=$(printf '%s\n' "${vals[@]}" | cut -d, -f3 | median)
+      echo "$ep,$c,$name,$rps,$p50,$p99" >>"$OUT/passthrough.csv"
+      echo "  $ep c=$c $name: $rps rps, p50 $p50 us, p99 $p99 us"
+    done
+    unset runs
+  done
+done
+fi
+
+if want 2; then
+echo "== 2. streaming: 1 GiB each way"
+docker -H "tcp://$E" run --name bench-big "$FLOCK_BUSYBOX" dd if=/dev/zero of=/big bs=1M count=1024 2>/dev/null
+docker -H "tcp://$E" run -d --name bench-sink "$FLOCK_BUSYBOX" sleep 1d >/dev/null
+head -c $((1 << 30)) /dev/zero >"$FLOCK_DIR/upload.bin"
+export_bytes=$(docker -H "tcp://$E" export bench-big | wc -c)
+echo "direction,target,mb_per_s" >"$OUT/streaming.csv"
+stream_targets=("direct=$E" "flocker=127.0.0.1:$(port 40)" "haproxy-1t=127.0.0.1:$(port 45)")
+declare -A mbps=()
+for round in $(seq 1 "$ROUNDS"); do
+  for t in "${stream_targets[@]}"; do
+    host=tcp://${t#*=}
+    t0=$(date +%s.%N); docker -H "$host" export bench-big >/dev/null; t1=$(date +%s.%N)
+    mbps[export-${t%%=*}]+="$(awk -v b="$export_bytes" -v a="$t0" -v z="$t1" 'BEGIN {printf "%.0f", b / (z - a) / 1e6}') "
+    docker -H "tcp://$E" exec bench-sink rm -f /upload.bin
+    t0=$(date +%s.%N); docker -H "$host" cp "$FLOCK_DIR/upload.bin" bench-sink:/upload.bin; t1=$(date +%s.%N)
+    mbps[upload-${t%%=*}]+="$(awk -v b=$((1 << 30)) -v a="$t0" -v z="$t1" 'BEGIN {printf "%.0f", b / (z - a) / 1e6}') "
+  done
+done
+for dir in export upload; do
+  for t in "${stream_targets[@]}"; do
+    v=$(printf '%s\n' ${mbps[$dir-${t%%=*}]} | median)
+    echo "$dir,${t%%=*},$v" >>"$OUT/streaming.csv"
+    echo "  $dir ${t%%=*}: $v MB/s"
+  done
+done
+echo "flocker_peak_vmhwm_kib,$(peak_kib "$FLOCK_PID" VmHWM)" >"$OUT/streaming-memory.csv"
+rm -f "$FLOCK_DIR/upload.bin"
+docker -H "tcp://$E" rm -f bench-big bench-sink >/dev/null
+fi
+
+if want 3; then
+echo "== 3. fan-out: GET /containers/json over N simulated engines, 100 containers each"
+echo "engines,p50_us,p99_us,rps" >"$OUT/fanout.csv"
+for n in 1 2 4 8 16 32 64; do
+  bg "$FLOCK_DIR/fake-flock.log" "$BUILD/bench/flocker-fake-flock" "$n" 100 "$(port 100)"
+  fake=${PIDS[-1]}
+  sleep 1
+  cp "$FLOCK_DIR/fake-flock.log" "$FLOCK_DIR/fake-hosts.txt"
+  bg "$FLOCK_DIR/fake-decider.log" "$BUILD/sdk/decider/flocker-decider" --listen "127.0.0.1:$(port 21)" \
+    --hosts-file "$FLOCK_DIR/fake-hosts.txt" --log-level warn
+  fd=${PIDS[-1]}
+  bg "$FLOCK_DIR/fake-proxy.log" "$BUILD/proxy/flocker-proxy" --listen "tcp://127.0.0.1:$(port 42)" \
+    --decider "127.0.0.1:$(port 21)" --access-log off --threads 1
+  fp=${PIDS[-1]}
+  seen=0
+  for _ in $(seq 1 100); do
+    seen=$(curl -s "http://127.0.0.1:$(port 42)/v1.41/containers/json?all=1" | grep -o '"Id"' | wc -l || true)
+    [ "$seen" = $((n * 100)) ] && break
+    sleep 0.2
+  done
+  if [ "$seen" != $((n * 100)) ]; then
+    echo "bench: the flock of $n simulated engines lists $seen containers, not $((n * 100)):" >&2
+    tail -5 "$FLOCK_DIR/fake-flock.log" "$FLOCK_DIR/fake-proxy.log" >&2
+    exit 1
+  fi
+  one=$(wrk_csv "http://127.0.0.1:$(port 42)/v1.41/containers/json?all=1" 1)
+  four=$(wrk_csv "http://127.0.0.1:$(port 42)/v1.41/containers/json?all=1" 4)
+  [ "$one" != ERROR ] && [ "$four" != ERROR ] || { echo "bench: errors in the fan-out run" >&2; exit 1; }
+  echo "$n,$(echo "$one" | cut -d, -f2,3),$(echo "$four" | cut -d, -f1)" >>"$OUT/fanout.csv"
+  echo "  N=$n: p50 $(echo "$one" | cut -d, -f2) us, p99 $(echo "$one" | cut -d, -f3) us (c=1); $(echo "$four" | cut -d, -f1) rps (c=4)"
+  kill "$fp" "$fd" "$fake"
+  wait "$fp" "$fd" "$fake" 2>/dev/null || true
+done
+fi
+
+if want 4; then
+echo "== 4. connections: 5000 idle GET /events streams"
+echo "mode,streams,bytes_per_stream,ping_p50_us,ping_p99_us,ping_p99_idle_us" >"$OUT/connections.csv"
+for mode in flocker=40 flocker-engine=41; do
+  name=${mode%%=*}
+  p=$(port "${mode#*=}")
+  pid=$([ "$name" = flocker ] && echo "$FLOCK_PID" || echo "$ENGINE_MODE_PID")
+  idle=$(wrk_csv "http://127.0.0.1:$p/_ping" 16)
+  before=$(peak_kib "$pid" RssAnon)
+  rm -f "$FLOCK_DIR/hold.fifo" && mkfifo "$FLOCK_DIR/hold.fifo"
+  /usr/bin/python3 "$REPO/bench/hold_streams.py" "127.0.0.1:$p" 5000 <"$FLOCK_DIR/hold.fifo" >"$FLOCK_DIR/hold.out" 2>&1 &
+  holder=$!
+  exec 7>"$FLOCK_DIR/hold.fifo"
+  for _ in $(seq 1 240); do grep -q open "$FLOCK_DIR/hold.out" && break; sleep 0.5; done
+  sleep 1
+  after=$(peak_kib "$pid" RssAnon)
+  busy=$(wrk_csv "http://127.0.0.1:$p/_ping" 16)
+  per=$(( (after - before) * 1024 / 5000 ))
+  echo "$name,5000,$per,$(echo "$busy" | cut -d, -f2,3),$(echo "$idle" | cut -d, -f3)" >>"$OUT/connections.csv"
+  echo "  $name: $(cat "$FLOCK_DIR/hold.out"), $per bytes per stream, /_ping p99 $(echo "$busy" | cut -d, -f3) us"
+  exec 7>&-
+  wait "$holder" 2>/dev/null || true
+  sleep 2
+done
+fi
+
+if want 5; then
+echo "== 5. decisions"
+echo "what,p50_us,p99_us" >"$OUT/decisions.csv"
+# (a create copies the image's layer on the vfs driver these engines use: ~0.35 s each)
+/usr/bin/python3 "$REPO/bench/create_latency.py" "$FLOCK_BUSYBOX" 60 "create-direct=$E" \
+  "create-flocker=127.0.0.1:$(port 40)" | tee -a "$OUT/decisions.csv" | sed 's/^/  /'
+bg "$FLOCK_DIR/decision-bench.log" "$BUILD/bench/flocker-decision-bench" serve "127.0.0.1:$(port 22)"
+sleep 1
+"$BUILD/bench/flocker-decision-bench" run "127.0.0.1:$(port 22)" 5000 |
+  awk '{split($1, a, "="); split($2, b, "="); printf "route+remap,%.0f,%.0f\n", a[2], b[2]}' |
+  tee -a "$OUT/decisions.csv" | sed 's/^/  /'
+fi
+
+echo "== report"
+/usr/bin/python3 "$REPO/bench/report.py" "$OUT" "$REPO/docs"
+echo "written: docs/benchmarks.md, docs/bench/*.png"
