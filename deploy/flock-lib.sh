@@ -5,6 +5,7 @@
 # with its own /etc/docker (so its own key.json and engine ID) and hostname (its Name):
 #   --data-root --exec-root --pidfile -H --iptables=false --bridge=none --storage-driver=vfs
 # Engine i listens on unix://$FLOCK_DIR/engine-$i/docker.sock and tcp://127.0.0.1:$((FLOCK_PORT_BASE+i)).
+# FLOCK_ENGINE_ARGS, when set, is added to the dockerd command line (e.g. --tlsverify ...).
 # The registry (Debian docker-registry) listens on 127.0.0.1:$((FLOCK_PORT_BASE+50)) and holds
 # a busybox image built from Debian's busybox-static: $FLOCK_REGISTRY/busybox:latest.
 
@@ -53,7 +54,7 @@ exec dockerd --data-root "$d/data" --exec-root "$d/exec" --pidfile "$d/dockerd.p
   -H "unix://$d/docker.sock" -H "tcp://127.0.0.1:$port" \\
   --iptables=false --ip-masq=false --bridge=none --storage-driver=vfs \\
   --containerd-namespace "flock-e$i" --containerd-plugins-namespace "flock-e$i-plugins" \\
-  --log-level warn
+  --log-level warn ${FLOCK_ENGINE_ARGS:-}
 RUN
   setsid unshare --mount --uts bash "$d/run.sh" >"$d/dockerd.log" 2>&1 </dev/null &
   echo $! >"$d/unshare.pid"

@@ -8,7 +8,7 @@ PKGS=(
   build-essential cmake ninja-build pkg-config git
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libboost-dev libboost-program-options-dev
-  libspdlog-dev libfmt-dev libsimdjson-dev
+  libspdlog-dev libfmt-dev libsimdjson-dev libssl-dev openssl
   libgtest-dev libgmock-dev googletest
   # end-to-end fixture: real engines, a real registry, real clients
   docker.io docker-registry busybox-static docker-compose python3-docker

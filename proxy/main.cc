@@ -7,11 +7,14 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/program_options.hpp>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "docker/single_engine_handler.h"
 #include "flock/control_plane.h"
 #include "flock/flock_handler.h"
+#include "flock/guard_handler.h"
 #include "transport/server.h"
 
 namespace po = boost::program_options;
@@ -41,6 +44,21 @@ void setup_logging(spdlog::level::level_enum level, bool access_log) {
   if (!access_log) access->set_level(spdlog::level::off);
   spdlog::register_logger(access);
   spdlog::set_default_logger(main_logger);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream ss(list);
+  for (std::string item; std::getline(ss, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
 }
 
 }  // namespace
@@ -75,11 +93,39 @@ int main(int argc, char** argv) {
      "largest request header accepted (larger: 431)")
     ("log-level", po::value<std::string>()->default_value("info"),
      "trace, debug, info, warn, error, off")
-    ("access-log", po::value<std::string>()->default_value("on"), "one line per request: on|off");
+    ("access-log", po::value<std::string>()->default_value("on"), "one line per request: on|off")
+    ("client-idle-timeout", po::value<double>()->default_value(300),
+     "seconds a client connection may wait between requests (0: forever)")
+    // Front TLS, as dockerd's --tlsverify --tlscacert --tlscert --tlskey.
+    ("tls-cert", po::value<std::string>(), "TLS on tcp listeners: the proxy's certificate (PEM file)")
+    ("tls-key", po::value<std::string>(), "TLS on tcp listeners: its key")
+    ("tls-ca", po::value<std::string>(),
+     "with --tls-cert: clients must present a certificate this CA signed")
+    ("engine-tls", po::bool_switch(), "TLS to engines whose List entry has no TLS settings (system CAs)")
+    ("engine-tls-ca", po::value<std::string>(), "CA of the engines' certificates (implies --engine-tls)")
+    ("engine-tls-cert", po::value<std::string>(), "client certificate for the engines (implies --engine-tls)")
+    ("engine-tls-key", po::value<std::string>(), "its key")
+    ("decider-tls-ca", po::value<std::string>(), "TLS to the decider: the CA of its certificate")
+    ("decider-tls-cert", po::value<std::string>(), "mutual TLS to the decider: the proxy's certificate")
+    ("decider-tls-key", po::value<std::string>(), "its key")
+    ("decider-tls-server-name", po::value<std::string>(), "name expected in the decider's certificate")
+    // Access control: docs/security.md.
+    ("authorize", po::bool_switch(), "ask the decider's Authorize about every request (fail-closed)")
+    ("authorize-body-limit", po::value<std::size_t>()->default_value(1 << 20),
+     "largest request body buffered to be checked; larger ones are refused (413)")
+    ("read-only", po::bool_switch(), "refuse every request but GET and HEAD")
+    ("deny", po::value<std::string>()->default_value(""),
+     "endpoint classes to refuse: containers,images,exec,build,volumes,networks,system,events,other")
+    ("allow-host-access", po::value<std::string>()->default_value(""),
+     "what containers may get from a host (refused by default): privileged,host-namespaces,"
+     "cap-add,host-mounts,devices,unconfined, or all");
 
   transport::ServerOptions options;
   flock::FlockOptions flock_options;
+  flock::GuardOptions guard;
   std::string engine;
+  transport::TlsMaterial engine_tls;
+  bool engine_tls_on = false;
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -106,12 +152,52 @@ int main(int argc, char** argv) {
     options.pool.connect_timeout = seconds_flag(vm, "connect-timeout");
     options.pool.idle_timeout = seconds_flag(vm, "upstream-idle-timeout");
     options.session.max_header_bytes = vm["max-header-bytes"].as<std::size_t>();
-    if (vm.count("engine") == vm.count("decider")) {
+    options.session.idle_timeout = seconds_flag(vm, "client-idle-timeout");
+    if (vm.count("tls-cert") || vm.count("tls-key") || vm.count("tls-ca")) {
+      if (!vm.count("tls-cert") || !vm.count("tls-key")) return usage_error("--tls-cert and --tls-key go together");
+      transport::TlsMaterial front;
+      front.cert_file = vm["tls-cert"].as<std::string>();
+      front.key_file = vm["tls-key"].as<std::string>();
+      if (vm.count("tls-ca")) front.ca_file = vm["tls-ca"].as<std::string>();
+      options.tls = transport::TlsContext::server(front);
+      if (!vm.count("tls-ca")) spdlog::warn("TLS without --tls-ca: any client may connect (no client certificates)");
+    }
+    if (vm.count("engine-tls-ca")) engine_tls.ca_file = vm["engine-tls-ca"].as<std::string>();
+    if (vm.count("engine-tls-cert")) engine_tls.cert_file = vm["engine-tls-cert"].as<std::string>();
+    if (vm.count("engine-tls-key")) engine_tls.key_file = vm["engine-tls-key"].as<std::string>();
+    engine_tls_on = vm["engine-tls"].as<bool>() || !engine_tls.empty();
+    if (engine_tls_on) transport::TlsContext::client(engine_tls);  // fail now on a bad file
+
+    guard.authorize = vm["authorize"].as<bool>();
+    guard.body_limit = vm["authorize-body-limit"].as<std::size_t>();
+    guard.policy.read_only = vm["read-only"].as<bool>();
+    guard.policy.allow = docker::parse_host_access(vm["allow-host-access"].as<std::string>());
+    for (const auto& name : split_list(vm["deny"].as<std::string>())) {
+      auto cls = docker::class_from_name(name);
+      if (!cls) return usage_error("--deny: unknown endpoint class '" + name + "'");
+      guard.policy.denied.insert(*cls);
+    }
+    if (vm.count("engine") && vm.count("decider") && !guard.authorize) {
+      return usage_error("give --decider (a flock) or --engine (one engine); both only with --authorize");
+    }
+    if (!vm.count("engine") && !vm.count("decider")) {
       return usage_error("give --decider (a flock) or --engine (one engine)");
     }
+    if (guard.authorize && !vm.count("decider")) return usage_error("--authorize needs --decider");
     if (vm.count("engine")) engine = vm["engine"].as<std::string>();
     if (vm.count("decider")) {
       flock_options.decider.address = vm["decider"].as<std::string>();
+      if (vm.count("decider-tls-ca") || vm.count("decider-tls-cert")) {
+        auto& d = flock_options.decider;
+        d.tls = true;
+        if (vm.count("decider-tls-ca")) d.tls_ca_pem = read_file(vm["decider-tls-ca"].as<std::string>());
+        if (vm.count("decider-tls-cert")) d.tls_cert_pem = read_file(vm["decider-tls-cert"].as<std::string>());
+        if (vm.count("decider-tls-key")) d.tls_key_pem = read_file(vm["decider-tls-key"].as<std::string>());
+        if (vm.count("decider-tls-server-name")) d.tls_server_name = vm["decider-tls-server-name"].as<std::string>();
+        if (d.tls_cert_pem.empty() != d.tls_key_pem.empty()) {
+          return usage_error("--decider-tls-cert and --decider-tls-key go together");
+        }
+      }
       flock_options.decider.timeout = seconds_flag(vm, "decider-timeout");
       const auto failure = vm["decider-failure"].as<std::string>();
       if (failure != "fail" && failure != "round-robin") {
@@ -125,25 +211,42 @@ int main(int argc, char** argv) {
       flock_options.health_interval = seconds_flag(vm, "health-interval");
       flock_options.pin_ttl = std::chrono::seconds(static_cast<int64_t>(seconds_flag(vm, "pin-ttl").count() / 1000));
       if (flock_options.health_interval.count() < 100) return usage_error("--health-interval is too short");
+      flock_options.engine_tls = {engine_tls_on, engine_tls, true};
     }
   } catch (const std::exception& e) {
     return usage_error(e.what());
   }
 
-  std::unique_ptr<transport::Handler> handler;
+  std::unique_ptr<transport::Handler> inner;
   std::unique_ptr<flock::Flock> the_flock;
   std::unique_ptr<flock::ControlPlane> control;
+  std::unique_ptr<flock::DeciderClient> authorizer;  // --engine with --authorize
+  flock::DeciderClient* decider = nullptr;
   if (!engine.empty()) {
     try {
-      handler = std::make_unique<docker::SingleEngineHandler>(transport::resolve_address(engine));
+      auto address = transport::resolve_address(engine);
+      if (engine_tls_on && !address.is_unix) {
+        address.tls = std::make_shared<transport::TlsClient>(
+            transport::TlsClient{transport::TlsContext::client(engine_tls), flock::host_part(address.text)});
+      }
+      inner = std::make_unique<docker::SingleEngineHandler>(std::move(address));
     } catch (const std::exception& e) {
       return usage_error("--engine: " + std::string(e.what()));
+    }
+    if (guard.authorize) {
+      authorizer = std::make_unique<flock::DeciderClient>(flock_options.decider);
+      decider = authorizer.get();
     }
   } else {
     the_flock = std::make_unique<flock::Flock>(flock_options);
     control = std::make_unique<flock::ControlPlane>(*the_flock, options.pool);
-    handler = std::make_unique<flock::FlockHandler>(*the_flock);
+    inner = std::make_unique<flock::FlockHandler>(*the_flock);
+    decider = &the_flock->decider;
   }
+  auto handler = std::make_unique<flock::GuardHandler>(*inner, guard, decider);
+  if (auto* flock_handler = dynamic_cast<flock::FlockHandler*>(inner.get())) flock_handler->set_guard(handler.get());
+  if (guard.authorize) spdlog::info("every request is authorized by the decider's Authorize (fail-closed)");
+  if (guard.policy.read_only) spdlog::info("read-only: only GET and HEAD requests are served");
 
   ::signal(SIGPIPE, SIG_IGN);
   transport::Server server(options, *handler);

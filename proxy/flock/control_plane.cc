@@ -28,7 +28,7 @@ struct ControlPlane::Monitor {
 };
 
 ControlPlane::ControlPlane(Flock& flock, transport::PoolOptions pool)
-    : flock_(flock), worker_(1000, pool), inventory_timer_(worker_.context()) {}
+    : flock_(flock), engine_tls_(flock.options.engine_tls), worker_(1000, pool), inventory_timer_(worker_.context()) {}
 
 ControlPlane::~ControlPlane() { stop(); }
 
@@ -102,7 +102,9 @@ Task<void> ControlPlane::apply_inventory(const v1::ListResponse& list) {
       continue;
     }
     try {
-      wanted.emplace(h.name(), std::make_pair(transport::resolve_address(h.address()),
+      auto address = transport::resolve_address(h.address());
+      engine_tls_.apply(address, &h);
+      wanted.emplace(h.name(), std::make_pair(std::move(address),
                                               std::map<std::string, std::string>(
                                                   h.labels().begin(), h.labels().end())));
     } catch (const std::exception& e) {

@@ -37,6 +37,7 @@ class ControlPlane {
   transport::Task<void> sleep(transport::asio::steady_timer& timer, std::chrono::milliseconds d);
 
   Flock& flock_;
+  EngineTls engine_tls_;  // control thread only
   transport::Worker worker_;
   std::thread thread_;
   std::map<std::string, std::shared_ptr<Monitor>> monitors_;  // control thread only

@@ -68,7 +68,18 @@ DeciderClient::DeciderClient(DeciderOptions options) : options_(std::move(option
   // Reconnect quickly after the decider restarts: the proxy keeps asking.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  channel_ = grpc::CreateCustomChannel(options_.address, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (options_.tls) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options_.tls_ca_pem;
+    ssl.pem_cert_chain = options_.tls_cert_pem;
+    ssl.pem_private_key = options_.tls_key_pem;
+    credentials = grpc::SslCredentials(ssl);
+    if (!options_.tls_server_name.empty()) {
+      args.SetSslTargetNameOverride(options_.tls_server_name);
+    }
+  }
+  channel_ = grpc::CreateCustomChannel(options_.address, credentials, args);
   stub_ = v1::Decider::NewStub(channel_);
 }
 
@@ -102,6 +113,15 @@ transport::Task<DeciderResult<v1::RegistryAuthResponse>> DeciderClient::registry
   auto result = co_await invoke<v1::RegistryAuthRequest, v1::RegistryAuthResponse>(
       options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
         stub_->async()->RegistryAuth(ctx, req, resp, std::move(cb));
+      });
+  co_return result;
+}
+
+transport::Task<DeciderResult<v1::AuthorizeResponse>> DeciderClient::authorize(
+    v1::AuthorizeRequest request) {
+  auto result = co_await invoke<v1::AuthorizeRequest, v1::AuthorizeResponse>(
+      options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
+        stub_->async()->Authorize(ctx, req, resp, std::move(cb));
       });
   co_return result;
 }

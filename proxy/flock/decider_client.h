@@ -16,6 +16,11 @@ namespace v1 = ::flocker::v1;
 struct DeciderOptions {
   std::string address;  // gRPC target, e.g. "127.0.0.1:7070"
   std::chrono::milliseconds timeout{1000};
+  // TLS to the decider (--decider-tls-*): PEM text, read from the files at start. With a
+  // cert and key the proxy also proves who it is (mutual TLS).
+  bool tls = false;
+  std::string tls_ca_pem, tls_cert_pem, tls_key_pem;
+  std::string tls_server_name;  // overrides the name checked in the decider's certificate
 };
 
 template <class Response>
@@ -44,6 +49,7 @@ class DeciderClient {
       v1::RemapContainerRequest request);
   transport::Task<DeciderResult<v1::RegistryAuthResponse>> registry_auth(
       v1::RegistryAuthRequest request);
+  transport::Task<DeciderResult<v1::AuthorizeResponse>> authorize(v1::AuthorizeRequest request);
 
  private:
   DeciderOptions options_;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "flock/decider_client.h"
+#include "flock/engine_tls.h"
 #include "flock/inventory.h"
 #include "flock/ownership_index.h"
 #include "flock/pull_pins.h"
@@ -26,6 +27,7 @@ struct FlockOptions {
   std::chrono::milliseconds engine_timeout{std::chrono::seconds(5)};  // the proxy's own calls
   std::chrono::seconds pin_ttl{120};
   std::size_t max_create_body = 4 * 1024 * 1024;
+  EngineTlsDefaults engine_tls;  // for hosts whose List entry carries no TlsSettings
 };
 
 class Flock {

@@ -10,6 +10,7 @@
 #include "docker/json.h"
 #include "docker/progress.h"
 #include "flock/flock_handler.h"
+#include "flock/guard_handler.h"
 #include "flock/line_merge.h"
 #include "transport/fanout.h"
 
@@ -275,7 +276,12 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
 
   std::string forward_body = std::move(*body);
   std::string forward_name(bare_name(name));
+  const std::string asked = guard_ ? forward_body : std::string();
   if (!co_await remap(ex, host, image, forward_body, forward_name, names)) co_return;
+  if (guard_ && forward_body != asked) {  // what the engine gets is checked, not what was asked
+    const bool allowed = co_await guard_->check_remapped(ex, host.name, forward_body);
+    if (!allowed) co_return;
+  }
 
   const std::string query = docker::with_query_param(
       route.target.query, "name", forward_name.empty() ? std::nullopt : std::optional<std::string>(forward_name));

@@ -14,6 +14,8 @@
 
 namespace flocker::flock {
 
+class GuardHandler;
+
 class FlockHandler : public transport::Handler {
  public:
   explicit FlockHandler(Flock& flock) : flock_(flock) {}
@@ -21,6 +23,9 @@ class FlockHandler : public transport::Handler {
   Task<void> handle(Exchange& ex) override;
   http::response<http::string_body> render_error(http::status status,
                                                  std::string_view message) const override;
+
+  // The gate in front of this handler, asked again about a create body RemapContainer changed.
+  void set_guard(const GuardHandler* guard) { guard_ = guard; }
 
  private:
   using Merge = std::string (*)(const std::vector<docker::HostBody>&);
@@ -78,6 +83,7 @@ class FlockHandler : public transport::Handler {
   Task<void> forward_progress(Exchange& ex, const std::vector<const HostState*>& hosts);
 
   Flock& flock_;
+  const GuardHandler* guard_ = nullptr;
   std::atomic<uint64_t> any_host_turn_{0};
 };
 

@@ -11,6 +11,7 @@ namespace flocker::flock {
 v1::Client client_of(Exchange& ex) {
   v1::Client c;
   c.set_remote_address(ex.peer().address);
+  c.set_tls_subject(ex.peer().tls_subject);
   c.set_user_agent(std::string(ex.request()[http::field::user_agent]));
   return c;
 }

@@ -15,11 +15,12 @@ void log_access(Exchange& ex) {
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ex.started())
           .count();
-  logger->info("{} {} {}{} in={} out={} {:.2f}ms engine={} id={} peer={}",
+  logger->info("{} {} {}{} in={} out={} {:.2f}ms engine={} id={} peer={}{}{}",
                std::string_view(req.method_string()), std::string_view(req.target()), r.status,
                r.hijacked ? " hijacked" : (r.client_gone ? " client-gone" : ""), r.bytes_in,
                r.bytes_out, ms, r.upstream.empty() ? "-" : r.upstream, ex.request_id(),
-               ex.peer().address);
+               ex.peer().address, ex.peer().tls_subject.empty() ? "" : " subject=",
+               ex.peer().tls_subject);
 }
 
 }  // namespace flocker::transport

@@ -1,6 +1,7 @@
 // Listen and upstream addresses: `tcp://HOST:PORT`, `unix:///path`, or a bare HOST:PORT.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -8,11 +9,15 @@
 
 namespace flocker::transport {
 
+struct TlsClient;
+
 struct Address {
   Endpoint endpoint;
   std::string text;       // canonical form, for logs and messages
   bool is_unix = false;
   std::string unix_path;  // when is_unix
+  // Set for an engine spoken to over TLS (tcp only): its context and expected name.
+  std::shared_ptr<const TlsClient> tls;
 };
 
 // Parses and resolves (numerically, or with getaddrinfo for names: call it off the I/O

@@ -1,5 +1,8 @@
 #include "exchange.h"
 
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
+
 namespace flocker::transport {
 namespace {
 
@@ -37,6 +40,14 @@ Task<std::optional<std::string>> Exchange::read_body(std::size_t limit) {
     if (body.size() + n > limit) too_large = true;
     if (!too_large) body.append(data, n);
   };
+  auto expect = parser_.get().find(http::field::expect);
+  if (expect != parser_.get().end() && beast::iequals(expect->value(), "100-continue") &&
+      !request_body_.done() && buffer_.size() == 0) {
+    // The client waits for a go-ahead before it sends the body.
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    error_code ec;
+    co_await asio::async_write(client_, asio::buffer(kContinue), ec_token(ec));
+  }
   while (!request_body_.done() && !too_large) {
     if (buffer_.size() == 0) {
       error_code ec;
@@ -63,6 +74,23 @@ Task<std::optional<std::string>> Exchange::read_body(std::size_t limit) {
   }
   record_.bytes_in += body.size();
   co_return body;
+}
+
+void Exchange::replay_body(std::string body) {
+  const std::size_t rest = buffer_.size();
+  std::string pipelined(static_cast<const char*>(buffer_.data().data()), rest);
+  buffer_.consume(rest);
+  auto room = buffer_.prepare(body.size() + rest);
+  char* out = static_cast<char*>(room.data());
+  std::copy(body.begin(), body.end(), out);
+  std::copy(pipelined.begin(), pipelined.end(), out + body.size());
+  buffer_.commit(body.size() + rest);
+  auto& req = parser_.get();
+  req.erase(http::field::transfer_encoding);
+  req.erase(http::field::expect);  // the body is here already
+  req.set(http::field::content_length, std::to_string(body.size()));
+  request_body_ = BodyFraming::length(body.size());
+  record_.bytes_in -= std::min<uint64_t>(record_.bytes_in, body.size());  // counted again when sent
 }
 
 Task<void> Exchange::respond(http::response<http::string_body> response) {

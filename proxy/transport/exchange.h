@@ -15,7 +15,8 @@
 namespace flocker::transport {
 
 struct Peer {
-  std::string address;  // "IP:PORT", or "unix" for unix-socket clients
+  std::string address;      // "IP:PORT", or "unix" for unix-socket clients
+  std::string tls_subject;  // the client certificate's subject (RFC 2253), "" without TLS
 };
 
 // The fields of the request's access-log line, filled in along the way.
@@ -53,6 +54,11 @@ class Exchange {
   // Reads the rest of the request body, up to `limit` bytes. nullopt when the body is larger
   // (a 413 has then been sent) or the client failed; the connection closes after.
   Task<std::optional<std::string>> read_body(std::size_t limit);
+
+  // Puts a body read with read_body back in front of the connection's unread bytes, framed
+  // by Content-Length, so that whatever handles the request next reads it as if it had just
+  // arrived: checked bodies pass on exactly as they were checked.
+  void replay_body(std::string body);
 
   // Sends a complete response, keep-alive set as the exchange allows.
   Task<void> respond(http::response<http::string_body> response);

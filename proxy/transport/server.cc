@@ -116,11 +116,28 @@ Task<void> Server::accept_loop(Acceptor& acceptor, Address address) {
     }
     if (!address.is_unix) client.set_option(asio::ip::tcp::no_delay(true), ec);
     client.non_blocking(true, ec);  // once, not per relay
-    Peer peer{peer_of(client)};
+    Peer peer{peer_of(client), ""};
+    if (options_.tls && !address.is_unix) {
+      asio::co_spawn(worker.context(), accept_tls(worker, std::move(client), std::move(peer)), asio::detached);
+      continue;
+    }
     asio::co_spawn(worker.context(),
                    run_session(worker, handler_, std::move(client), std::move(peer), options_.session),
                    asio::detached);
   }
+}
+
+// A TLS client: the handshake first (a client without an acceptable certificate is
+// refused here, before any HTTP), then an ordinary session on the plaintext.
+Task<void> Server::accept_tls(Worker& worker, Socket client, Peer peer) {
+  std::string why;
+  auto accepted = co_await tls_accept(std::move(client), options_.tls, options_.tls_handshake_timeout, peer.address, why);
+  if (!accepted) {
+    spdlog::warn("refused a TLS client {}: {}", peer.address, why);
+    co_return;
+  }
+  peer.tls_subject = std::move(accepted->subject);
+  co_await run_session(worker, handler_, std::move(accepted->plain), std::move(peer), options_.session);
 }
 
 Task<void> Server::drain(Worker& worker) {

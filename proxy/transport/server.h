@@ -13,6 +13,7 @@
 #include "address.h"
 #include "handler.h"
 #include "session.h"
+#include "tls.h"
 #include "upstream_pool.h"
 #include "worker.h"
 
@@ -24,6 +25,9 @@ struct ServerOptions {
   unsigned unix_mode = 0660;        // permissions of unix sockets
   std::string unix_group;           // group of unix sockets ("" = unchanged)
   SessionOptions session;
+  // TLS on every tcp listener (unix sockets stay plain, guarded by their permissions).
+  std::shared_ptr<TlsContext> tls;
+  std::chrono::milliseconds tls_handshake_timeout{std::chrono::seconds(10)};
   PoolOptions pool;
   // On shutdown, how long open streams and hijacked sessions may go on before being closed.
   std::chrono::milliseconds grace{std::chrono::seconds(10)};
@@ -51,6 +55,7 @@ class Server {
  private:
   Task<void> accept_loop(Acceptor& acceptor, Address address);
   Task<void> drain(Worker& worker);
+  Task<void> accept_tls(Worker& worker, Socket client, Peer peer);
 
   ServerOptions options_;
   Handler& handler_;

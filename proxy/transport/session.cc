@@ -44,12 +44,59 @@ Task<void> refuse(Socket& client, const Handler& handler, http::status status,
   spdlog::warn("refused a request from {}: {} {}", peer.address, res.result_int(), message);
 }
 
+// Closes a connection whose client takes longer than the timeout to send a request header.
+// One timer per connection, re-armed only when it fires: no timer syscalls per request.
+class IdleWatch : public std::enable_shared_from_this<IdleWatch> {
+ public:
+  static std::shared_ptr<IdleWatch> start(Socket& client, std::chrono::milliseconds timeout) {
+    auto w = std::shared_ptr<IdleWatch>(new IdleWatch(client, timeout));
+    w->arm(timeout);
+    return w;
+  }
+  void begin_wait() {
+    waiting_ = true;
+    since_ = std::chrono::steady_clock::now();
+  }
+  void end_wait() { waiting_ = false; }
+  void stop() {
+    client_ = nullptr;
+    timer_.cancel();
+  }
+
+ private:
+  IdleWatch(Socket& client, std::chrono::milliseconds timeout)
+      : client_(&client), timer_(client.get_executor()), timeout_(timeout) {}
+  void arm(std::chrono::steady_clock::duration after) {
+    timer_.expires_after(after);
+    timer_.async_wait([self = shared_from_this()](error_code e) { self->fired(e); });
+  }
+  void fired(error_code e) {
+    if (e || !client_) return;
+    const auto waited = std::chrono::steady_clock::now() - since_;
+    if (waiting_ && waited >= timeout_) {
+      spdlog::debug("closing a client connection idle for {} s",
+                    std::chrono::duration_cast<std::chrono::seconds>(waited).count());
+      error_code ignored;
+      client_->cancel(ignored);
+      return;
+    }
+    arm(waiting_ ? timeout_ - waited : std::chrono::steady_clock::duration(timeout_));
+  }
+  Socket* client_;
+  asio::steady_timer timer_;
+  const std::chrono::milliseconds timeout_;
+  std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
+  bool waiting_ = false;
+};
+
 }  // namespace
 
 Task<void> run_session(Worker& worker, Handler& handler, Socket client, Peer peer,
                        const SessionOptions& options) {
   auto entry = worker.add_session(&client);
   beast::flat_buffer buffer;
+  std::shared_ptr<IdleWatch> idle;
+  if (options.idle_timeout.count() > 0) idle = IdleWatch::start(client, options.idle_timeout);
   for (;;) {
     RequestParser parser;
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
@@ -57,7 +104,9 @@ Task<void> run_session(Worker& worker, Handler& handler, Socket client, Peer pee
     entry->idle = true;
     if (worker.draining()) break;
     error_code ec;
+    if (idle) idle->begin_wait();
     co_await http::async_read_header(client, buffer, parser, ec_token(ec));
+    if (idle) idle->end_wait();
     entry->idle = false;
     if (ec) {
       if (client_went_away(ec)) break;
@@ -92,6 +141,7 @@ Task<void> run_session(Worker& worker, Handler& handler, Socket client, Peer pee
     log_access(exchange);
     if (!exchange.keep_alive()) break;
   }
+  if (idle) idle->stop();
   error_code ignored;
   client.shutdown(Socket::shutdown_both, ignored);
   client.close(ignored);

@@ -2,6 +2,8 @@
 // well-formed HTTP, hands it to the handler, and writes its access-log line.
 #pragma once
 
+#include <chrono>
+
 #include "exchange.h"
 #include "handler.h"
 #include "net.h"
@@ -11,6 +13,10 @@ namespace flocker::transport {
 
 struct SessionOptions {
   std::size_t max_header_bytes = 64 * 1024;
+  // How long a client may take to send the next request's header, idle time included
+  // (--client-idle-timeout; 0: forever). Streams and hijacked sessions are not affected:
+  // they are past their header.
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
 };
 
 Task<void> run_session(Worker& worker, Handler& handler, Socket client, Peer peer,

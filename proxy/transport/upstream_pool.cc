@@ -1,5 +1,8 @@
 #include "upstream_pool.h"
 
+#include "tls.h"
+
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -59,11 +62,22 @@ Task<ConnectionPtr> UpstreamPool::acquire(const Address& upstream, error_code& e
   error_code ignored;
   if (!upstream.is_unix) attempt->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
   attempt->socket.non_blocking(true, ignored);  // once, not per relay
+  Socket socket = std::move(attempt->socket);
+  if (upstream.tls) {
+    std::string why;
+    auto plain = co_await tls_connect(std::move(socket), *upstream.tls, options_.connect_timeout, upstream.text, why);
+    if (!plain) {
+      spdlog::warn("engine {}: {}", upstream.text, why);
+      ec = tls_handshake_failed();
+      co_return nullptr;
+    }
+    socket = std::move(*plain);
+  }
   if (!sweeping_ && !closed_) {
     sweeping_ = true;
     asio::co_spawn(context_, sweep(), asio::detached);
   }
-  co_return std::make_unique<UpstreamConnection>(std::move(attempt->socket));
+  co_return std::make_unique<UpstreamConnection>(std::move(socket));
 }
 
 void UpstreamPool::release(const Address& upstream, ConnectionPtr connection) {

@@ -5,7 +5,10 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/program_options.hpp>
+#include <fstream>
 #include <iostream>
+#include <set>
+#include <sstream>
 
 #include "host_list.h"
 #include "round_robin_decider.h"
@@ -22,6 +25,14 @@ int usage_error(const std::string& message) {
 
 }  // namespace
 
+namespace {
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+}  // namespace
+
 int main(int argc, char** argv) {
   po::options_description desc("flocker-decider: the reference round-robin decider\nOptions");
   desc.add_options()
@@ -34,6 +45,11 @@ int main(int argc, char** argv) {
     ("pull", po::value<std::string>()->default_value("all"),
      "a pull without a pinned host goes to 'all' healthy hosts, or 'one' (round-robin)")
     ("drain", po::value<double>()->default_value(5), "seconds to drain calls on shutdown")
+    ("deny", po::value<std::string>()->default_value(""),
+     "Authorize: endpoint classes to refuse (exec,build,...); everything else is allowed")
+    ("tls-cert", po::value<std::string>(), "serve TLS with this certificate (PEM file)")
+    ("tls-key", po::value<std::string>(), "its key")
+    ("tls-ca", po::value<std::string>(), "with --tls-cert: the proxy must present a certificate this CA signed")
     ("log-level", po::value<std::string>()->default_value("info"),
      "trace, debug, info, warn, error");
 
@@ -76,8 +92,28 @@ int main(int argc, char** argv) {
                                               : decider::PullPlacement::kAll);
   spdlog::info("{} hosts in the inventory", rr.hosts()->size());
 
+  std::set<std::string> denied;
+  {
+    std::stringstream list(vm["deny"].as<std::string>());
+    for (std::string item; std::getline(list, item, ',');) {
+      if (!item.empty()) denied.insert(item);
+    }
+  }
+  rr.deny_classes(denied);
+
   sdk::ServeOptions options;
   options.listen = vm["listen"].as<std::string>();
+  try {
+    if (vm.count("tls-cert") != vm.count("tls-key")) return usage_error("--tls-cert and --tls-key go together");
+    if (vm.count("tls-ca") && !vm.count("tls-cert")) return usage_error("--tls-ca needs --tls-cert");
+    if (vm.count("tls-cert")) {
+      options.tls.cert_pem = read_file(vm["tls-cert"].as<std::string>());
+      options.tls.key_pem = read_file(vm["tls-key"].as<std::string>());
+      if (vm.count("tls-ca")) options.tls.client_ca_pem = read_file(vm["tls-ca"].as<std::string>());
+    }
+  } catch (const std::exception& e) {
+    return usage_error(e.what());
+  }
   options.drain = std::chrono::milliseconds(static_cast<int64_t>(drain * 1000));
   if (!hosts_file.empty()) {
     options.on_reload = [&] {

@@ -29,8 +29,40 @@ grpc::Status RoundRobinDecider::List(grpc::ServerContext&, const sdk::v1::ListRe
     auto* out = resp.add_hosts();
     out->set_name(h.name);
     out->set_address(h.address);
-    out->mutable_labels()->insert(h.labels.begin(), h.labels.end());
+    for (const auto& [key, value] : h.labels) {
+      // tls-* keys of the hosts file are the engine's TLS settings, not labels.
+      if (key == "tls-ca") {
+        out->mutable_tls()->set_ca_file(value);
+      } else if (key == "tls-cert") {
+        out->mutable_tls()->set_cert_file(value);
+      } else if (key == "tls-key") {
+        out->mutable_tls()->set_key_file(value);
+      } else if (key == "tls-server-name") {
+        out->mutable_tls()->set_server_name(value);
+      } else if (key == "tls-insecure") {
+        out->mutable_tls()->set_insecure_skip_verify(value == "true" || value == "1");
+      } else {
+        (*out->mutable_labels())[key] = value;
+      }
+    }
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status RoundRobinDecider::Authorize(grpc::ServerContext&, const sdk::v1::AuthorizeRequest& req,
+                                          sdk::v1::AuthorizeResponse& resp) {
+  std::string cls = sdk::v1::EndpointClass_Name(req.endpoint_class());
+  constexpr std::string_view kPrefix = "ENDPOINT_CLASS_";
+  if (cls.rfind(kPrefix, 0) == 0) cls = cls.substr(kPrefix.size());
+  for (auto& c : cls) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (denied_.count(cls)) {
+    resp.set_allow(false);
+    resp.set_message("flocker-decider: " + cls + " requests are not allowed (" + req.method() + " " + req.path() + ")");
+    spdlog::info("authorize {}: denied {} {} from {}", req.request_id(), req.method(), req.path(),
+                 req.client().tls_subject().empty() ? req.client().remote_address() : req.client().tls_subject());
+    return grpc::Status::OK;
+  }
+  resp.set_allow(true);
   return grpc::Status::OK;
 }
 

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "host_list.h"
@@ -34,6 +35,13 @@ class RoundRobinDecider : public sdk::Decider {
                     sdk::v1::ListResponse& resp) override;
   grpc::Status Route(grpc::ServerContext& ctx, const sdk::v1::RouteRequest& req,
                      sdk::v1::RouteResponse& resp) override;
+  // Allows every request but those of the endpoint classes given to deny_classes().
+  grpc::Status Authorize(grpc::ServerContext& ctx, const sdk::v1::AuthorizeRequest& req,
+                         sdk::v1::AuthorizeResponse& resp) override;
+
+  // Endpoint classes Authorize refuses, by name ("exec", "build", ...: EndpointClass
+  // without its prefix, lower case). Call before serving.
+  void deny_classes(std::set<std::string> classes) { denied_ = std::move(classes); }
 
   // The decision itself, without the gRPC plumbing.
   grpc::Status decide(const sdk::v1::RouteRequest& req, sdk::v1::RouteResponse& resp);
@@ -46,6 +54,7 @@ class RoundRobinDecider : public sdk::Decider {
   std::shared_ptr<const std::vector<HostEntry>> hosts_;
   std::atomic<uint64_t> next_{0};
   const PullPlacement pull_;
+  std::set<std::string> denied_;
 };
 
 }  // namespace flocker::decider

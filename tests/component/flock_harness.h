@@ -6,11 +6,13 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "fake_docker.h"
 #include "flock/control_plane.h"
 #include "flock/flock_handler.h"
+#include "flock/guard_handler.h"
 #include "raw_client.h"
 #include "transport/server.h"
 
@@ -25,6 +27,8 @@ struct ScriptedDecider : sdk::Decider {
   std::function<grpc::Status(const v1::RouteRequest&, v1::RouteResponse&)> on_route;
   std::function<grpc::Status(const v1::RemapContainerRequest&, v1::RemapContainerResponse&)> on_remap;
   std::function<grpc::Status(const v1::RegistryAuthRequest&, v1::RegistryAuthResponse&)> on_auth;
+  std::function<grpc::Status(const v1::AuthorizeRequest&, v1::AuthorizeResponse&)> on_authorize;
+  std::vector<v1::AuthorizeRequest> authorizations;
   std::chrono::milliseconds delay{0};
   std::vector<v1::RouteRequest> routes;
   std::vector<v1::RemapContainerRequest> remaps;
@@ -70,11 +74,20 @@ struct ScriptedDecider : sdk::Decider {
     if (on_auth) return on_auth(req, resp);
     return sdk::Decider::RegistryAuth(ctx, req, resp);
   }
+  grpc::Status Authorize(grpc::ServerContext& ctx, const v1::AuthorizeRequest& req,
+                         v1::AuthorizeResponse& resp) override {
+    std::lock_guard lock(mu);
+    authorizations.push_back(req);
+    if (on_authorize) return on_authorize(req, resp);
+    return sdk::Decider::Authorize(ctx, req, resp);
+  }
 };
 
 struct FlockHarness {
   explicit FlockHarness(flock::DeciderFailure failure = flock::DeciderFailure::kFail,
-                        std::chrono::milliseconds decider_timeout = std::chrono::milliseconds(500)) {
+                        std::chrono::milliseconds decider_timeout = std::chrono::milliseconds(500),
+                        std::optional<flock::GuardOptions> guard_options = std::nullopt,
+                        transport::ServerOptions options = {}) {
     for (auto* e : {&e1, &e2, &e3}) {
       auto* h = decider.inventory.add_hosts();
       h->set_name(e->name());
@@ -97,11 +110,16 @@ struct FlockHarness {
     the_flock = std::make_unique<flock::Flock>(fo);
     control = std::make_unique<flock::ControlPlane>(*the_flock, transport::PoolOptions{});
     handler = std::make_unique<flock::FlockHandler>(*the_flock);
-    transport::ServerOptions options;
+    transport::Handler* front = handler.get();
+    if (guard_options) {
+      guard = std::make_unique<flock::GuardHandler>(*handler, *guard_options, &the_flock->decider);
+      handler->set_guard(guard.get());
+      front = guard.get();
+    }
     options.listen = {"tcp://127.0.0.1:0"};
     options.threads = 2;
     options.grace = std::chrono::milliseconds(200);
-    server = std::make_unique<transport::Server>(options, *handler);
+    server = std::make_unique<transport::Server>(options, *front);
     server->start();
     control->start();
     wait_healthy(3);
@@ -164,6 +182,7 @@ struct FlockHarness {
   std::unique_ptr<flock::Flock> the_flock;
   std::unique_ptr<flock::ControlPlane> control;
   std::unique_ptr<flock::FlockHandler> handler;
+  std::unique_ptr<flock::GuardHandler> guard;
   std::unique_ptr<transport::Server> server;
 };
 

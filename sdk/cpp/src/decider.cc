@@ -21,4 +21,8 @@ grpc::Status Decider::RegistryAuth(grpc::ServerContext&, const v1::RegistryAuthR
   return no_opinion();
 }
 
+grpc::Status Decider::Authorize(grpc::ServerContext&, const v1::AuthorizeRequest&, v1::AuthorizeResponse&) {
+  return no_opinion();
+}
+
 }  // namespace flocker::sdk

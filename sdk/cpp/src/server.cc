@@ -55,10 +55,24 @@ class ServiceAdapter final : public v1::Decider::Service {
                             v1::RegistryAuthResponse* resp) override {
     return guarded("RegistryAuth", [&] { return decider_.RegistryAuth(*ctx, *req, *resp); });
   }
+  grpc::Status Authorize(grpc::ServerContext* ctx, const v1::AuthorizeRequest* req,
+                         v1::AuthorizeResponse* resp) override {
+    return guarded("Authorize", [&] { return decider_.Authorize(*ctx, *req, *resp); });
+  }
 
  private:
   Decider& decider_;
 };
+
+std::shared_ptr<grpc::ServerCredentials> credentials(const ServeTls& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(
+      tls.client_ca_pem.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = tls.client_ca_pem;
+  ssl.pem_key_cert_pairs.push_back({tls.key_pem, tls.cert_pem});
+  return grpc::SslServerCredentials(ssl);
+}
 
 }  // namespace
 
@@ -84,7 +98,7 @@ void Server::start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(impl_->options.listen, grpc::InsecureServerCredentials(), &impl_->port);
+  builder.AddListeningPort(impl_->options.listen, credentials(impl_->options.tls), &impl_->port);
   builder.RegisterService(&impl_->adapter);
   impl_->server = builder.BuildAndStart();
   if (!impl_->server) {

@@ -9,7 +9,8 @@
 //
 // Each event answers one RPC of the gRPC service flocker.v1.Decider
 // (proto/flocker/v1/decider.proto): 'list' -> List, 'route' -> Route,
-// 'container' -> RemapContainer, 'registry-auth' -> RegistryAuth. An event without a
+// 'container' -> RemapContainer, 'registry-auth' -> RegistryAuth, 'authorize' -> Authorize
+// (asked only by a proxy run with --authorize, which refuses without an answer). An event without a
 // listener answers UNIMPLEMENTED, which the proxy reads as "no opinion".
 // See README.md for the data each event gets and how errors reach the docker user.
 
@@ -430,6 +431,35 @@ class Flocker extends EventEmitter {
     return toRegistryAuthResponse(creds);
   }
 
+  // 'authorize': listener(request, next) with next(err, answer): true allows, false denies,
+  // a string denies with that message for the docker user.
+  async handleAuthorize(req) {
+    const listener = this.listenerFor('authorize');
+    if (!listener) throw noOpinion();
+    const request = {
+      requestId: req.requestId,
+      method: req.method,
+      path: req.path,
+      apiVersion: req.apiVersion,
+      query: req.query,
+      client: toClient(req.client),
+      endpointClass: String(req.endpointClass || '').replace(/^ENDPOINT_CLASS_/, '').toLowerCase(),
+      body: req.body && req.body.length ? req.body : null,
+      bodyInspected: req.bodyInspected,
+      contentType: req.contentType,
+      stage: String(req.stage || '').replace(/^AUTHORIZE_STAGE_/, '').toLowerCase(),
+      host: req.host,
+    };
+    const answer = await this.invoke('Authorize', listener, [request]);
+    if (answer === true) return { allow: true };
+    if (answer === false || answer === undefined || answer === null) return { allow: false };
+    if (typeof answer === 'string') return { allow: false, message: answer };
+    if (typeof answer === 'object' && 'allow' in answer) {
+      return { allow: Boolean(answer.allow), message: answer.message || '' };
+    }
+    throw new TypeError(`'authorize' answered ${JSON.stringify(answer)}: answer true, false or a message`);
+  }
+
   // Health: SERVING for "" and flocker.v1.Decider until close() begins.
   healthStatus(service) {
     return service === '' || service === SERVICE_NAME ? this.serving : null;
@@ -477,6 +507,7 @@ class Flocker extends EventEmitter {
       Route: this.unary('Route', (req) => this.handleRoute(req)),
       RemapContainer: this.unary('RemapContainer', (req) => this.handleRemapContainer(req)),
       RegistryAuth: this.unary('RegistryAuth', (req) => this.handleRegistryAuth(req)),
+      Authorize: this.unary('Authorize', (req) => this.handleAuthorize(req)),
     });
     server.addService(this.proto.grpc.health.v1.Health.service, {
       Check: (call, callback) => this.healthCheck(call, callback),

@@ -393,3 +393,30 @@ describe('defaultName', () => {
     assert.strictEqual(flocker.defaultName('unix:///var/run/docker.sock'), '/var/run/docker.sock');
   });
 });
+
+describe('authorize', () => {
+  test('true allows, a string denies with it, no listener is no opinion', async () => {
+    let seen;
+    const d = await start((f) => f.on('authorize', (req, next) => {
+      seen = req;
+      if (req.endpointClass === 'exec') return next(null, `no exec for ${req.client.tlsSubject}`);
+      next(null, req.method !== 'DELETE');
+    }));
+    try {
+      const exec = await d.call('Authorize', {
+        requestId: 'a1', method: 'POST', path: '/containers/c/exec', apiVersion: '1.41',
+        endpointClass: 'ENDPOINT_CLASS_EXEC', body: Buffer.from('{"Cmd":["sh"]}'), bodyInspected: true,
+        stage: 'AUTHORIZE_STAGE_REQUEST', client: { tlsSubject: 'CN=bob' },
+      });
+      assert.deepStrictEqual(exec, { allow: false, message: 'no exec for CN=bob' });
+      assert.strictEqual(seen.body.toString(), '{"Cmd":["sh"]}');
+      assert.strictEqual(seen.stage, 'request');
+      assert.deepStrictEqual(await d.call('Authorize', { method: 'GET', path: '/containers/json' }), { allow: true, message: '' });
+      assert.deepStrictEqual(await d.call('Authorize', { method: 'DELETE', path: '/containers/c' }), { allow: false, message: '' });
+    } finally { await d.close(); }
+    const none = await start(() => {});
+    try {
+      await rejectsWith(assert, none.call('Authorize', { method: 'GET' }), status.UNIMPLEMENTED);
+    } finally { await none.close(); }
+  });
+});

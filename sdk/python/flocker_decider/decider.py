@@ -61,6 +61,12 @@ class Decider:
         """RegistryAuthResponse, a dict of its fields, or None for no credentials."""
         raise NoOpinion()
 
+    def authorize(self, request, context):
+        """Asked only by a proxy run with --authorize (which refuses when there is no
+        answer): AuthorizeResponse, True to allow, False to deny, or a string to deny with
+        that message for the docker user."""
+        raise NoOpinion()
+
 
 def default_name(address):
     """A host's default name: its address without the scheme, as the C++ SDK does.
@@ -137,6 +143,19 @@ def to_registry_auth_response(result):
                     "RegistryAuthResponse")
 
 
+def to_authorize_response(result):
+    if isinstance(result, v1.AuthorizeResponse):
+        return result
+    if result is True:
+        return v1.AuthorizeResponse(allow=True)
+    if result is False:
+        return v1.AuthorizeResponse(allow=False)
+    if isinstance(result, str):
+        return v1.AuthorizeResponse(allow=False, message=result)
+    raise TypeError(f"authorize() returned {result!r}; return True, False, a denial message "
+                    "or an AuthorizeResponse")
+
+
 # ---------------------------------------------------------------------------------------
 
 class Servicer(decider_pb2_grpc.DeciderServicer):
@@ -180,3 +199,7 @@ class Servicer(decider_pb2_grpc.DeciderServicer):
     def RegistryAuth(self, request, context):
         return self._call("RegistryAuth", self._decider.registry_auth,
                           to_registry_auth_response, request, context)
+
+    def Authorize(self, request, context):
+        return self._call("Authorize", self._decider.authorize, to_authorize_response,
+                          request, context)

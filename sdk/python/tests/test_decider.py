@@ -47,7 +47,8 @@ class DefaultsTest(DeciderCase):
         for call in (lambda: stub.List(v1.ListRequest(), timeout=5),
                      lambda: stub.Route(v1.RouteRequest(), timeout=5),
                      lambda: stub.RemapContainer(v1.RemapContainerRequest(), timeout=5),
-                     lambda: stub.RegistryAuth(v1.RegistryAuthRequest(), timeout=5)):
+                     lambda: stub.RegistryAuth(v1.RegistryAuthRequest(), timeout=5),
+                     lambda: stub.Authorize(v1.AuthorizeRequest(), timeout=5)):
             self.assertStatus(call, grpc.StatusCode.UNIMPLEMENTED, flocker_decider.NO_OPINION_MESSAGE)
 
 
@@ -234,6 +235,39 @@ class RegistryAuthTest(DeciderCase):
         stub = self.serve(D())
         self.assertStatus(lambda: stub.RegistryAuth(v1.RegistryAuthRequest(registry="r"), timeout=5),
                           grpc.StatusCode.PERMISSION_DENIED, "no credentials for r")
+
+
+class AuthorizeTest(DeciderCase):
+    def test_answers(self):
+        class D(flocker_decider.Decider):
+            def authorize(self, request, context):
+                if request.endpoint_class == v1.ENDPOINT_CLASS_EXEC:
+                    return f"no exec for {request.client.tls_subject}"
+                if request.method == "DELETE":
+                    return False
+                if request.body:
+                    return v1.AuthorizeResponse(allow=json.loads(request.body).get("Image") == "ok")
+                return True
+        stub = self.serve(D())
+        exec_req = v1.AuthorizeRequest(method="POST", path="/containers/a/exec",
+                                       endpoint_class=v1.ENDPOINT_CLASS_EXEC,
+                                       client=v1.Client(tls_subject="CN=bob"))
+        self.assertEqual(stub.Authorize(exec_req, timeout=5),
+                         v1.AuthorizeResponse(allow=False, message="no exec for CN=bob"))
+        self.assertFalse(stub.Authorize(v1.AuthorizeRequest(method="DELETE"), timeout=5).allow)
+        self.assertTrue(stub.Authorize(v1.AuthorizeRequest(method="GET"), timeout=5).allow)
+        self.assertTrue(stub.Authorize(v1.AuthorizeRequest(method="POST", body=b'{"Image":"ok"}'),
+                                       timeout=5).allow)
+        self.assertFalse(stub.Authorize(v1.AuthorizeRequest(method="POST", body=b'{"Image":"no"}'),
+                                        timeout=5).allow)
+
+    def test_bad_answer_is_internal(self):
+        class D(flocker_decider.Decider):
+            def authorize(self, request, context):
+                return None
+        stub = self.serve(D())
+        self.assertStatus(lambda: stub.Authorize(v1.AuthorizeRequest(), timeout=5),
+                          grpc.StatusCode.INTERNAL)
 
 
 class HealthTest(DeciderCase):

@@ -38,6 +38,10 @@ class Decider {
                                       v1::RemapContainerResponse& resp);
   virtual grpc::Status RegistryAuth(grpc::ServerContext& ctx, const v1::RegistryAuthRequest& req,
                                     v1::RegistryAuthResponse& resp);
+  // Asked only by a proxy started with --authorize, which refuses the request unless this
+  // answers allow (no opinion is a refusal there: fail-closed).
+  virtual grpc::Status Authorize(grpc::ServerContext& ctx, const v1::AuthorizeRequest& req,
+                                 v1::AuthorizeResponse& resp);
 };
 
 }  // namespace flocker::sdk

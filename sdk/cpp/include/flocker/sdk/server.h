@@ -11,6 +11,13 @@
 
 namespace flocker::sdk {
 
+// TLS for the decider's port (PEM text). With a CA, every client (the proxy) must present
+// a certificate it signed: mutual TLS.
+struct ServeTls {
+  std::string cert_pem, key_pem, client_ca_pem;
+  bool enabled() const { return !cert_pem.empty(); }
+};
+
 struct ServeOptions {
   // Where to listen, gRPC syntax: "127.0.0.1:7070", "[::1]:0", "unix:/path".
   std::string listen = "127.0.0.1:7070";
@@ -22,6 +29,8 @@ struct ServeOptions {
   // Called on SIGHUP by serve() (e.g. to re-read a hosts file). Runs on serve()'s thread
   // while the server keeps answering.
   std::function<void()> on_reload;
+  // Plaintext when empty.
+  ServeTls tls;
 };
 
 // A running decider server. serve() is the usual entry point; Server is for programs and
