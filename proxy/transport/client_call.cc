@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <boost/asio/write.hpp>
+
+#include "header_bytes.h"
 
 namespace flocker::transport {
 namespace {
@@ -79,7 +82,13 @@ Task<CallResult> call(Worker& worker, const Address& upstream,
     }
     auto deadline = arm(conn->socket, options.timeout);
     error_code ec;
-    co_await http::async_write(conn->socket, request, ec_token(ec));
+    {
+      std::string head;
+      head.reserve(256);
+      append_header(head, request.base());
+      std::array<asio::const_buffer, 2> parts{asio::buffer(head), asio::buffer(request.body())};
+      co_await asio::async_write(conn->socket, parts, ec_token(ec));
+    }
     http::response_parser<http::string_body> parser;
     parser.body_limit(options.max_body);
     parser.header_limit(64 * 1024);
