@@ -62,7 +62,7 @@ for ep, title in (("inspect", "`GET /containers/{id}/json`"), ("ping", "`GET /_p
             w(f"| {c} | {t} | {r['rps']} | {float(r['rps']) / d:.2f} | {r['p50_us']} | {r['p99_us']} |")
     w("")
     gnuplot(HEAD + f'set output "passthrough-{ep}.png"\nset title "{title.strip("`")}: requests per second"\n'
-            'set xlabel "concurrency"\nset ylabel "rps"\nset logscale x 2\nset xtics (1,16,64)\n'
+            'set xlabel "concurrency"\nset ylabel "rps"\nset logscale x 2\nset xtics (1,16,64)\nset xrange [0.8:80]\n'
             "plot " + ", ".join(f'"pt-{ep}.dat" using 1:{i + 2} with linespoints lw 2 title "{t}"'
                                 for i, t in enumerate(targets)) + "\n",
             {f"pt-{ep}.dat": [[c] + [by[(ep, c, t)]["rps"] for t in targets] for c in (1, 16, 64)]})
