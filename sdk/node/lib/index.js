@@ -257,7 +257,7 @@ const NOT_SERVING = 'NOT_SERVING';
 class Flocker extends EventEmitter {
   // options: protoDir (see protoDir()), keepMs (how long a route's container waits for
   // its RemapContainer, 30 s), keepMax (10000), drainMs (how long close() lets calls
-  // finish, 5 s).
+  // finish, 5 s), tls ({ cert, key, ca }: serve TLS, mutual with ca).
   constructor(options = {}) {
     super();
     this.options = { keepMs: 30000, keepMax: 10000, drainMs: 5000, ...options };
@@ -515,7 +515,14 @@ class Flocker extends EventEmitter {
     });
     this.server = server;
     this.serving = SERVING;
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
+    // options.tls = { cert, key, ca } (PEM Buffers or strings): TLS, and with ca, mutual TLS
+    // (the proxy must present a certificate ca signed: --decider-tls-cert).
+    const tls = this.options.tls;
+    const credentials = tls
+      ? grpc.ServerCredentials.createSsl(tls.ca ? Buffer.from(tls.ca) : null,
+        [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }], Boolean(tls.ca))
+      : grpc.ServerCredentials.createInsecure();
+    server.bindAsync(address, credentials, (err, port) => {
       if (err) {
         this.server = null;
         const e = new Error(`cannot listen on ${address}: ${err.message}`);

@@ -420,3 +420,51 @@ describe('authorize', () => {
     } finally { await none.close(); }
   });
 });
+
+describe('tls', () => {
+  test('options.tls with a ca: mutual TLS', async () => {
+    const { execFileSync } = require('child_process');
+    const fs = require('fs');
+    const os = require('os');
+    const path = require('path');
+    const grpc = require('@grpc/grpc-js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flocker-node-tls-'));
+    const run = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    const key = (name) => run('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', name);
+    key('ca-key.pem');
+    run('req', '-x509', '-new', '-key', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test-ca');
+    for (const [name, usage] of [['server', 'serverAuth'], ['client', 'clientAuth']]) {
+      key(`${name}-key.pem`);
+      run('req', '-new', '-key', `${name}-key.pem`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+      fs.writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName=IP:127.0.0.1\nextendedKeyUsage=${usage}\n`);
+      run('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial',
+        '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.pem`);
+    }
+    const files = {};
+    for (const n of ['ca.pem', 'server.pem', 'server-key.pem', 'client.pem', 'client-key.pem']) {
+      files[n] = fs.readFileSync(path.join(dir, n));
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+    const pem = (n) => files[n];
+    const dockers = flocker({ tls: { cert: pem('server.pem'), key: pem('server-key.pem'), ca: pem('ca.pem') } });
+    dockers.on('authorize', (req, next) => next(null, true));
+    const port = await new Promise((resolve, reject) => {
+      dockers.listen('127.0.0.1:0', (err, p) => (err ? reject(err) : resolve(p)));
+    });
+    const proto = flocker.loadProto();
+    const ask = (creds) => new Promise((resolve, reject) => {
+      const client = new proto.flocker.v1.Decider(`127.0.0.1:${port}`, creds);
+      client.Authorize({ method: 'GET' }, { deadline: Date.now() + 5000 }, (err, resp) => {
+        client.close();
+        if (err) reject(err); else resolve(resp);
+      });
+    });
+    try {
+      const ok = await ask(grpc.credentials.createSsl(pem('ca.pem'), pem('client-key.pem'), pem('client.pem')));
+      assert.strictEqual(ok.allow, true);
+      await rejectsWith(assert, ask(grpc.credentials.createSsl(pem('ca.pem'))), status.UNAVAILABLE);
+    } finally {
+      await new Promise((resolve) => dockers.close(resolve));
+    }
+  });
+});

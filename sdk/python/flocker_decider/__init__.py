@@ -17,8 +17,8 @@ from ._stubs import decider_pb2 as v1
 from ._stubs import decider_pb2_grpc
 from .decider import (Decider, DecisionError, NoOpinion, NO_OPINION_MESSAGE, Servicer,
                       default_name)
-from .server import SERVICE_NAME, Server, serve, start
+from .server import SERVICE_NAME, Server, serve, server_credentials, start
 
 __all__ = ["Decider", "DecisionError", "NoOpinion", "NO_OPINION_MESSAGE", "Server",
            "SERVICE_NAME", "Servicer", "decider_pb2_grpc", "default_name", "health", "serve",
-           "start", "v1"]
+           "server_credentials", "start", "v1"]

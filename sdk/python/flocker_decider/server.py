@@ -20,7 +20,7 @@ class Server:
     """A running decider (see start()). Health answers SERVING for "" and
     flocker.v1.Decider until stop() begins."""
 
-    def __init__(self, decider, address="127.0.0.1:7070", max_workers=16):
+    def __init__(self, decider, address="127.0.0.1:7070", max_workers=16, tls=None):
         self.address = address
         self._calls = health.CallTracker()
         self.health = health.HealthService(["", SERVICE_NAME], self._calls)
@@ -32,7 +32,10 @@ class Server:
                                                        self._server)
         self._server.add_generic_rpc_handlers((self.health.handler(),))
         try:
-            self.port = self._server.add_insecure_port(address)
+            if tls:
+                self.port = self._server.add_secure_port(address, server_credentials(**tls))
+            else:
+                self.port = self._server.add_insecure_port(address)
         except RuntimeError as e:
             raise RuntimeError(f"cannot listen on {address}: {e}") from e
         if self.port == 0 and not address.startswith("unix:"):
@@ -74,15 +77,26 @@ class Server:
         return not self._server.wait_for_termination(timeout)
 
 
-def start(decider, address="127.0.0.1:7070", max_workers=16):
+def server_credentials(cert, key, client_ca=None):
+    """TLS for the decider's port, from PEM bytes (or str): its certificate and key; with
+    client_ca, every client (the proxy, --decider-tls-cert) must present a certificate that
+    CA signed (mutual TLS)."""
+    def pem(x):
+        return x.encode() if isinstance(x, str) else x
+    return grpc.ssl_server_credentials(
+        [(pem(key), pem(cert))], root_certificates=pem(client_ca) if client_ca else None,
+        require_client_auth=bool(client_ca))
+
+
+def start(decider, address="127.0.0.1:7070", max_workers=16, tls=None):
     """Starts serving decider on address ("127.0.0.1:7070", "[::1]:0", "unix:/path") and
-    returns the Server: .port is the bound port, .stop(grace) stops it. Raises
-    RuntimeError when the address cannot be bound."""
-    return Server(decider, address, max_workers).start()
+    returns the Server: .port is the bound port, .stop(grace) stops it. `tls`: a dict of
+    server_credentials()' arguments. Raises RuntimeError when the address cannot be bound."""
+    return Server(decider, address, max_workers, tls).start()
 
 
 def serve(decider, address="127.0.0.1:7070", grace=5.0, lame_duck=0.0, on_reload=None,
-          max_workers=16):
+          max_workers=16, tls=None):
     """Runs decider until SIGINT or SIGTERM, then stops as Server.stop() does. SIGHUP calls
     on_reload(). Returns a process exit code: 0 after a clean stop, 2 when the server could
     not start. Call it from the main thread."""
@@ -90,7 +104,7 @@ def serve(decider, address="127.0.0.1:7070", grace=5.0, lame_duck=0.0, on_reload
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        server = start(decider, address, max_workers)
+        server = start(decider, address, max_workers, tls)
     except RuntimeError as e:
         log.critical("%s", e)
         return 2

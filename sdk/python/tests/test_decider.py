@@ -270,6 +270,62 @@ class AuthorizeTest(DeciderCase):
                           grpc.StatusCode.INTERNAL)
 
 
+def make_pki(directory):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, with openssl."""
+    import os
+    import subprocess
+
+    def run(*args):
+        subprocess.run(args, cwd=directory, check=True, capture_output=True)
+
+    def key(name):
+        run("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-out", name)
+
+    key("ca-key.pem")
+    run("openssl", "req", "-x509", "-new", "-key", "ca-key.pem", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=test-ca")
+    for name, usage in (("server", "serverAuth"), ("client", "clientAuth")):
+        key(f"{name}-key.pem")
+        run("openssl", "req", "-new", "-key", f"{name}-key.pem", "-out", f"{name}.csr",
+            "-subj", f"/CN={name}")
+        with open(os.path.join(directory, f"{name}.ext"), "w") as f:
+            f.write(f"subjectAltName=IP:127.0.0.1\nextendedKeyUsage={usage}\n")
+        run("openssl", "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey",
+            "ca-key.pem", "-CAcreateserial", "-days", "2", "-extfile", f"{name}.ext",
+            "-out", f"{name}.pem")
+
+    def read(name):
+        with open(os.path.join(directory, name), "rb") as f:
+            return f.read()
+    return {n: read(f"{n}.pem") for n in ("ca", "server", "server-key", "client", "client-key")}
+
+
+class TlsTest(unittest.TestCase):
+    def test_mutual_tls(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            pki = make_pki(d)
+
+        class D(flocker_decider.Decider):
+            def authorize(self, request, context):
+                return True
+        server = flocker_decider.start(D(), "127.0.0.1:0", tls={
+            "cert": pki["server"], "key": pki["server-key"], "client_ca": pki["ca"]})
+        self.addCleanup(server.stop, 0)
+        target = f"127.0.0.1:{server.port}"
+        with grpc.secure_channel(target, grpc.ssl_channel_credentials(
+                pki["ca"], pki["client-key"], pki["client"])) as ch:
+            stub = flocker_decider.decider_pb2_grpc.DeciderStub(ch)
+            self.assertTrue(stub.Authorize(v1.AuthorizeRequest(), timeout=5).allow)
+        # Without a client certificate the handshake fails: no answer.
+        with grpc.secure_channel(target, grpc.ssl_channel_credentials(pki["ca"])) as ch:
+            stub = flocker_decider.decider_pb2_grpc.DeciderStub(ch)
+            with self.assertRaises(grpc.RpcError) as cm:
+                stub.Authorize(v1.AuthorizeRequest(), timeout=5)
+            self.assertEqual(cm.exception.code(), grpc.StatusCode.UNAVAILABLE)
+
+
 class HealthTest(DeciderCase):
     def test_check(self):
         self.serve(flocker_decider.Decider())
