@@ -56,6 +56,9 @@ expect_eq "a container landed on the TLS engine (its own unix socket lists it)" 
   "$(docker -H "$(flock_engine_sock 2)" ps -q --filter name=sec- | wc -l)"
 on_e2=$(docker -H "$(flock_engine_sock 2)" ps --format '{{.Names}}' --filter name=sec-)
 expect_eq "inspect through the TLS engine" "true" "$(P inspect -f '{{.State.Running}}' "$on_e2")"
+# stdin's end crosses TLS both ways: the CLI's close_notify to the proxy, and to the TLS engine.
+expect_eq "run -i: piped stdin and its EOF over TLS (twice: one lands on the TLS engine)" "piped piped" \
+  "$(echo piped | P run --rm -i "$IMG" cat) $(echo piped | P run --rm -i "$IMG" cat)"
 expect_match "the proxy logs the client's certificate subject" "subject=CN=e2e-user" "$(cat "$FLOCK_DIR/proxy.log")"
 
 echo "== TLS: clients without an acceptable certificate are refused in the handshake"
