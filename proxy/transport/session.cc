@@ -5,6 +5,7 @@
 #include <boost/beast/core/string.hpp>
 
 #include "access_log.h"
+#include "lingering_close.h"
 
 namespace flocker::transport {
 namespace {
@@ -142,10 +143,14 @@ Task<void> run_session(Worker& worker, Handler& handler, Socket client, Peer pee
     if (!exchange.keep_alive()) break;
   }
   if (idle) idle->stop();
-  error_code ignored;
-  client.shutdown(Socket::shutdown_both, ignored);
-  client.close(ignored);
   worker.remove_session(entry);
+  if (worker.draining()) {  // shutting down: nothing may outlive the grace period
+    error_code ignored;
+    client.shutdown(Socket::shutdown_both, ignored);
+    client.close(ignored);
+  } else {
+    lingering_close(std::move(client));  // a refusal's answer must not be lost to a RST
+  }
 }
 
 }  // namespace flocker::transport

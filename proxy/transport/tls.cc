@@ -12,6 +12,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "lingering_close.h"
+
 namespace flocker::transport {
 namespace {
 
@@ -345,6 +347,7 @@ Task<std::optional<TlsAccepted>> tls_accept(Socket tcp, std::shared_ptr<TlsConte
   }
   if (!co_await handshake(tcp, ssl, true, timeout, why)) {
     SSL_free(ssl);
+    lingering_close(std::move(tcp));  // so that the client reads the alert saying why
     co_return std::nullopt;
   }
   std::string subject = subject_of(ssl);

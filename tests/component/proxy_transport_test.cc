@@ -195,6 +195,23 @@ TEST_F(Transport, SmugglingAttemptsAreRefused) {
   EXPECT_EQ(engine.requests(), 0u) << "a refused request reached the engine";
 }
 
+// A client refused while it is still sending (say, an upload refused at its header) must get
+// the refusal, not a connection reset: the proxy reads on after answering until the client
+// stops, instead of closing on unread bytes (which makes the kernel send a RST).
+TEST_F(Transport, ARefusalReachesAClientThatIsStillSending) {
+  RawClient c(proxy.address());
+  c.send("POST /sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n" +
+         std::string(64 * 1024, 'x'));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the proxy has answered
+  c.send(std::string(64 * 1024, 'y'));
+  auto res = c.read_response();
+  EXPECT_EQ(res.result_int(), 400);
+  EXPECT_NE(res.body().find("Transfer-Encoding"), std::string::npos) << res.body();
+  c.shutdown_write();
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(engine.requests(), 0u);
+}
+
 TEST_F(Transport, AnEngineThatClosesWithoutAnsweringGets502) {
   RawClient c(proxy.address());
   c.send(request_text("GET", "/close"));

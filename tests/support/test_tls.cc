@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <thread>
 
 namespace flocker::test {
 namespace {
@@ -98,7 +100,7 @@ IssuedCert TestPki::issue(const std::string& cn, int from_days, int to_days) {
 
 std::string tls_exchange(const std::string& address, const std::string& ca_file,
                          const IssuedCert* client, const std::string& request, std::string* error,
-                         bool half_close) {
+                         bool half_close, std::chrono::milliseconds write_after) {
   const int port = std::stoi(address.substr(address.rfind(':') + 1));
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};
@@ -129,8 +131,10 @@ std::string tls_exchange(const std::string& address, const std::string& ca_file,
       ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
       *error = buf;
     }
+  } else if (std::this_thread::sleep_for(write_after);
+             SSL_write(ssl, request.data(), static_cast<int>(request.size())) <= 0) {
+    if (error) *error = std::string("cannot send the request: ") + std::strerror(errno);
   } else {
-    SSL_write(ssl, request.data(), static_cast<int>(request.size()));
     if (half_close) SSL_shutdown(ssl);  // close_notify: our half-close
     char buf[16384];
     for (;;) {

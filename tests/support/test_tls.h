@@ -2,6 +2,7 @@
 // OpenSSL's API, and a blocking TLS client for one request.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 namespace flocker::test {
@@ -29,10 +30,12 @@ class TestPki {
 };
 
 // Connects to "tcp://127.0.0.1:PORT" over TLS (verifying the server against `ca_file`,
-// presenting `client` when given), sends `request`, and returns all it reads until the
-// server closes. On a failed handshake returns "" and sets `error`.
+// presenting `client` when given), sends `request` (`write_after` the handshake), and returns
+// all it reads until the server closes. On a failed handshake returns "" and sets `error`; a
+// request that cannot be written is reported as such, as Go's HTTP client does.
 std::string tls_exchange(const std::string& address, const std::string& ca_file,
                          const IssuedCert* client, const std::string& request,
-                         std::string* error = nullptr, bool half_close = false);
+                         std::string* error = nullptr, bool half_close = false,
+                         std::chrono::milliseconds write_after = std::chrono::milliseconds(0));
 
 }  // namespace flocker::test
