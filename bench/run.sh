@@ -40,14 +40,20 @@ bg() {  # bg LOG COMMAND...: a background process the suite stops at the end
   PIDS+=("$!")
 }
 port() { echo $((FLOCK_PORT_BASE + $1)); }
-# wrk_csv TARGET_URL CONCURRENCY -> "rps,p50_us,p99_us"
+# Where the load runs: empty (anywhere), or a taskset prefix in the engine-own-core layout.
+LOAD=()
+# wrk_csv TARGET_URL CONCURRENCY -> "rps,p50_us,p99_us,requests"
 wrk_csv() {
-  wrk -t1 -c"$2" -d"${SECONDS_PER}s" --latency "$1" 2>&1 | awk '
+  "${LOAD[@]}" wrk -t1 -c"$2" -d"${SECONDS_PER}s" --latency "$1" 2>&1 | awk '
     function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; if (v ~ /s$/) return v * 1000000; return v }
     /Requests\/sec/ { rps = $2 } $1 == "50%" { p50 = us($2) } $1 == "99%" { p99 = us($2) }
+    / requests in / { n = $1 }
     /Non-2xx/ { bad = 1 }
-    END { if (bad) print "ERROR"; else printf "%.0f,%.0f,%.0f\n", rps, p50, p99 }'
+    END { if (bad) print "ERROR"; else printf "%.0f,%.0f,%.0f,%d\n", rps, p50, p99, n }'
 }
+# CPU time a process (all its threads) has used, user + system, in clock ticks.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+HZ=$(getconf CLK_TCK)
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 peak_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 
@@ -87,37 +93,78 @@ CFG
 done
 flock_wait_ping "tcp://127.0.0.1:$(port 40)" 15
 sleep 3  # the flock sees its host healthy
+# Whose CPU each target's figure charges: the engine's for direct, the proxy's for the others.
+ENGINE_PID=$(cat "$(flock_engine_dir 1)/dockerd.pid")
+declare -A PID_OF=([direct]=$ENGINE_PID [flocker]=$FLOCK_PID [flocker-engine]=$ENGINE_MODE_PID
+                   [haproxy-1t]=$(cat "$FLOCK_DIR/haproxy1.pid") [haproxy-2t]=$(cat "$FLOCK_DIR/haproxy2.pid"))
+# Two layouts. "shared": every process may run on every core, as the OS schedules them; a
+# proxy's CPU is CPU the engine does not get. "own-core": the engine (dockerd, and containerd
+# under it) alone on the last core, the load generator and the proxies on the others, as when
+# the engine is another machine: what the proxy costs the engine's clients, not its CPU.
+LAST_CPU=$(( $(nproc) - 1 ))
+layout() {
+  local engine_cpus="0-$LAST_CPU" other_cpus="0-$LAST_CPU" p
+  LOAD=()
+  if [ "$1" = own-core ]; then
+    engine_cpus=$LAST_CPU
+    other_cpus=0-$((LAST_CPU > 1 ? LAST_CPU - 1 : 0))
+    LOAD=(taskset -c "$other_cpus")
+  fi
+  for p in "$ENGINE_PID" $(pgrep -P "$ENGINE_PID"); do taskset -a -cp "$engine_cpus" "$p" >/dev/null; done
+  for p in "${PID_OF[@]}"; do
+    [ "$p" = "$ENGINE_PID" ] || taskset -a -cp "$other_cpus" "$p" >/dev/null
+  done
+}
+LAYOUTS="shared"
+[ "$LAST_CPU" -ge 1 ] && LAYOUTS="shared own-core"
 uname -r >"$OUT/machine.txt"
 { nproc; grep -m1 "model name" /proc/cpuinfo | cut -d: -f2; free -g | awk '/Mem:/ {print $2 " GiB"}'; dockerd --version; haproxy -v | head -1; } >>"$OUT/machine.txt"
 
-if want 1; then
-echo "== 1. pass-through"
-targets=("direct=$E" "flocker=127.0.0.1:$(port 40)" "flocker-engine=127.0.0.1:$(port 41)"
-         "haproxy-1t=127.0.0.1:$(port 45)" "haproxy-2t=127.0.0.1:$(port 46)")
-echo "endpoint,concurrency,target,rps,p50_us,p99_us" >"$OUT/passthrough.csv"
-for path in "/v1.41/containers/$CID/json" "/_ping"; do
-  ep=$([ "$path" = /_ping ] && echo ping || echo inspect)
+# measure_passthrough LAYOUT ENDPOINT PATH TARGET=HOST:PORT...: rps, latency and CPU per
+# request at concurrency 1, 16, 64, the targets interleaved round by round
+measure_passthrough() {
+  local lay=$1 ep=$2 path=$3 c t r before after round name vals rps p50 p99 cpu
+  shift 3
   for c in 1 16 64; do
-    declare -A runs=()
+    declare -A runs=() cpus=()
     for round in $(seq 1 "$ROUNDS"); do
-      for t in "${targets[@]}"; do
+      for t in "$@"; do
+        name=${t%%=*}
+        before=$(ticks "${PID_OF[$name]}")
         r=$(wrk_csv "http://${t#*=}$path" "$c")
-        [ "$r" != ERROR ] || { echo "bench: ${t%%=*} answered errors on $path" >&2; exit 1; }
-        runs[${t%%=*}]+="$r "
+        after=$(ticks "${PID_OF[$name]}")
+        [ "$r" != ERROR ] || { echo "bench: $name answered errors on $path" >&2; exit 1; }
+        runs[$name]+="$r "
+        cpus[$name]+="$(awk -v t=$((after - before)) -v hz="$HZ" -v n="${r##*,}" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}') "
       done
     done
-    for t in "${targets[@]}"; do
+    for t in "$@"; do
       name=${t%%=*}
       vals=(${runs[$name]})
       rps=$(printf '%s\n' "${vals[@]}" | cut -d, -f1 | median)
       p50=$(printf '%s\n' "${vals[@]}" | cut -d, -f2 | median)
       p99=$(printf '%s\n' "${vals[@]}" | cut -d, -f3 | median)
-      echo "$ep,$c,$name,$rps,$p50,$p99" >>"$OUT/passthrough.csv"
-      echo "  $ep c=$c $name: $rps rps, p50 $p50 us, p99 $p99 us"
+      cpu=$(printf '%s\n' ${cpus[$name]} | median)
+      echo "$lay,$ep,$c,$name,$rps,$p50,$p99,$cpu" >>"$OUT/passthrough.csv"
+      echo "  $lay $ep c=$c $name: $rps rps, p50 $p50 us, p99 $p99 us, $cpu us CPU per request"
     done
-    unset runs
+    unset runs cpus
   done
-done
+}
+
+if want 1; then
+echo "== 1. pass-through"
+targets=("direct=$E" "flocker=127.0.0.1:$(port 40)" "flocker-engine=127.0.0.1:$(port 41)"
+         "haproxy-1t=127.0.0.1:$(port 45)" "haproxy-2t=127.0.0.1:$(port 46)")
+echo "layout,endpoint,concurrency,target,rps,p50_us,p99_us,cpu_us_per_request" >"$OUT/passthrough.csv"
+layout shared
+measure_passthrough shared inspect "/v1.41/containers/$CID/json" "${targets[@]}"
+measure_passthrough shared ping /_ping "${targets[@]}"
+if [[ $LAYOUTS == *own-core* ]]; then
+  layout own-core  # one HAProxy thread: the proxies have one core here
+  measure_passthrough own-core inspect "/v1.41/containers/$CID/json" "${targets[@]:0:4}"
+  layout shared
+fi
 fi
 
 if want 2; then
@@ -126,26 +173,42 @@ docker -H "tcp://$E" run --name bench-big "$FLOCK_BUSYBOX" dd if=/dev/zero of=/b
 docker -H "tcp://$E" run -d --name bench-sink "$FLOCK_BUSYBOX" sleep 1d >/dev/null
 head -c $((1 << 30)) /dev/zero >"$FLOCK_DIR/upload.bin"
 export_bytes=$(docker -H "tcp://$E" export bench-big | wc -c)
-echo "direction,target,mb_per_s" >"$OUT/streaming.csv"
+echo "layout,direction,target,mb_per_s,cpu_s_per_gib" >"$OUT/streaming.csv"
 stream_targets=("direct=$E" "flocker=127.0.0.1:$(port 40)" "haproxy-1t=127.0.0.1:$(port 45)")
-declare -A mbps=()
-for round in $(seq 1 "$ROUNDS"); do
-  for t in "${stream_targets[@]}"; do
-    host=tcp://${t#*=}
-    t0=$(date +%s.%N); docker -H "$host" export bench-big >/dev/null; t1=$(date +%s.%N)
-    mbps[export-${t%%=*}]+="$(awk -v b="$export_bytes" -v a="$t0" -v z="$t1" 'BEGIN {printf "%.0f", b / (z - a) / 1e6}') "
-    docker -H "tcp://$E" exec bench-sink rm -f /upload.bin
-    t0=$(date +%s.%N); docker -H "$host" cp "$FLOCK_DIR/upload.bin" bench-sink:/upload.bin; t1=$(date +%s.%N)
-    mbps[upload-${t%%=*}]+="$(awk -v b=$((1 << 30)) -v a="$t0" -v z="$t1" 'BEGIN {printf "%.0f", b / (z - a) / 1e6}') "
+# timed_stream KEY BYTES PID COMMAND...: appends "MB/s,CPU seconds per GiB of PID" to results[KEY]
+declare -A results=()
+timed_stream() {
+  local key=$1 bytes=$2 pid=$3 t0 t1 c0 c1
+  shift 3
+  c0=$(ticks "$pid"); t0=$(date +%s.%N)
+  "${LOAD[@]}" "$@" >/dev/null
+  t1=$(date +%s.%N); c1=$(ticks "$pid")
+  results[$key]+="$(awk -v b="$bytes" -v a="$t0" -v z="$t1" -v c=$((c1 - c0)) -v hz="$HZ" \
+    'BEGIN {printf "%.0f,%.2f", b / (z - a) / 1e6, c / hz / (b / 1073741824)}') "
+}
+for lay in $LAYOUTS; do
+  layout "$lay"
+  for round in $(seq 1 "$ROUNDS"); do
+    for t in "${stream_targets[@]}"; do
+      name=${t%%=*}
+      timed_stream "$lay-export-$name" "$export_bytes" "${PID_OF[$name]}" docker -H "tcp://${t#*=}" export bench-big
+      docker -H "tcp://$E" exec bench-sink rm -f /upload.bin
+      timed_stream "$lay-upload-$name" $((1 << 30)) "${PID_OF[$name]}" \
+        docker -H "tcp://${t#*=}" cp "$FLOCK_DIR/upload.bin" bench-sink:/upload.bin
+    done
+  done
+  for dir in export upload; do
+    for t in "${stream_targets[@]}"; do
+      name=${t%%=*}
+      vals=(${results[$lay-$dir-$name]})
+      v=$(printf '%s\n' "${vals[@]}" | cut -d, -f1 | median)
+      cpu=$(printf '%s\n' "${vals[@]}" | cut -d, -f2 | median)
+      echo "$lay,$dir,$name,$v,$cpu" >>"$OUT/streaming.csv"
+      echo "  $lay $dir $name: $v MB/s, $cpu CPU s per GiB"
+    done
   done
 done
-for dir in export upload; do
-  for t in "${stream_targets[@]}"; do
-    v=$(printf '%s\n' ${mbps[$dir-${t%%=*}]} | median)
-    echo "$dir,${t%%=*},$v" >>"$OUT/streaming.csv"
-    echo "  $dir ${t%%=*}: $v MB/s"
-  done
-done
+layout shared
 echo "flocker_peak_vmhwm_kib,$(peak_kib "$FLOCK_PID" VmHWM)" >"$OUT/streaming-memory.csv"
 rm -f "$FLOCK_DIR/upload.bin"
 docker -H "tcp://$E" rm -f bench-big bench-sink >/dev/null
@@ -220,9 +283,28 @@ echo "what,p50_us,p99_us" >"$OUT/decisions.csv"
   "create-flocker=127.0.0.1:$(port 40)" | tee -a "$OUT/decisions.csv" | sed 's/^/  /'
 bg "$FLOCK_DIR/decision-bench.log" "$BUILD/bench/flocker-decision-bench" serve "127.0.0.1:$(port 22)"
 sleep 1
-"$BUILD/bench/flocker-decision-bench" run "127.0.0.1:$(port 22)" 5000 |
-  awk '{split($1, a, "="); split($2, b, "="); printf "route+remap,%.0f,%.0f\n", a[2], b[2]}' |
-  tee -a "$OUT/decisions.csv" | sed 's/^/  /'
+# The proxy's decider client ("run"), and gRPC's own blocking client making the same calls
+# ("floor": what two unary calls cost on this machine), interleaved.
+declare -A pairs=()
+for round in $(seq 1 "$ROUNDS"); do
+  for mode in run floor; do
+    pairs[$mode]+="$("$BUILD/bench/flocker-decision-bench" "$mode" "127.0.0.1:$(port 22)" 3000 |
+      awk '{split($1, a, "="); split($2, b, "="); printf "%.0f,%.0f", a[2], b[2]}') "
+  done
+done
+for mode in run floor; do
+  name=route+remap
+  [ "$mode" = floor ] && name=route+remap-grpc-blocking
+  echo "$name,$(printf '%s\n' ${pairs[$mode]} | cut -d, -f1 | median),$(printf '%s\n' ${pairs[$mode]} | cut -d, -f2 | median)" |
+    tee -a "$OUT/decisions.csv" | sed 's/^/  /'
+done
+# What a wakeup across cores costs here (a pipe ping-pong between two processes), when perf is
+# installed: every decider call crosses threads several times.
+if perf bench sched pipe -l 20000 >"$FLOCK_DIR/wakeup.txt" 2>&1; then
+  awk '/usecs\/op/ {printf "%.1f\n", $1}' "$FLOCK_DIR/wakeup.txt" >"$OUT/wakeup.csv"
+else
+  rm -f "$OUT/wakeup.csv"
+fi
 fi
 
 echo "== report"
