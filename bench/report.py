@@ -67,7 +67,7 @@ def passthrough_table(lay, ep, names):
     w("")
     name = f"passthrough-{ep}" + ("" if lay == "shared" else f"-{lay}")
     gnuplot(HEAD + f'set output "{name}.png"\nset title "{ep}, {lay}: requests per second"\n'
-            'set xlabel "concurrency"\nset ylabel "rps"\nset logscale x 2\nset xtics (1,16,64)\nset xrange [0.8:80]\n'
+            'set xlabel "concurrency"\nset ylabel "rps"\nset yrange [0:*]\nset logscale x 2\nset xtics (1,16,64)\nset xrange [0.8:80]\n'
             "plot " + ", ".join(f'"{name}.dat" using 1:{i + 2} with linespoints lw 2 title "{t}"'
                                 for i, t in enumerate(names)) + "\n",
             {f"{name}.dat": [[c] + [by[(lay, ep, c, t)]["rps"] for t in names] for c in (1, 16, 64)]})
@@ -115,7 +115,7 @@ w(f"\nflocker's peak RSS over the whole run (VmHWM, which includes ~10 MiB of sh
   f"text): **{int(mem['flocker_peak_vmhwm_kib']) / 1024:.1f} MiB**. The 1 GiB component tests "
   "(`proxy_memory_tests`) measure the streaming heap itself: under 200 KiB.\n")
 gnuplot(HEAD + 'set output "streaming.png"\nset title "1 GiB streamed: MB/s"\nset style data histograms\n'
-        'set style fill solid 0.8\nset ylabel "MB/s"\nset xtics noenhanced\n'
+        'set style fill solid 0.8\nset ylabel "MB/s"\nset yrange [0:*]\nset xtics noenhanced\n'
         'plot "st.dat" using 2:xtic(1) title "direct", "" using 3 title "flocker", "" using 4 title "haproxy-1t"\n',
         {"st.dat": [[f"{d},{lay}", st[(lay, d, "direct")], st[(lay, d, "flocker")], st[(lay, d, "haproxy-1t")]]
                     for lay in layouts for d in ("export", "upload")]})
