@@ -124,8 +124,7 @@ int main(int argc, char** argv) {
   flock::FlockOptions flock_options;
   flock::GuardOptions guard;
   std::string engine;
-  transport::TlsMaterial engine_tls;
-  bool engine_tls_on = false;
+  flock::EngineTlsDefaults engine_tls;  // --engine-tls*: the single engine, or flock hosts without TLS settings
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -162,11 +161,12 @@ int main(int argc, char** argv) {
       options.tls = transport::TlsContext::server(front);
       if (!vm.count("tls-ca")) spdlog::warn("TLS without --tls-ca: any client may connect (no client certificates)");
     }
-    if (vm.count("engine-tls-ca")) engine_tls.ca_file = vm["engine-tls-ca"].as<std::string>();
-    if (vm.count("engine-tls-cert")) engine_tls.cert_file = vm["engine-tls-cert"].as<std::string>();
-    if (vm.count("engine-tls-key")) engine_tls.key_file = vm["engine-tls-key"].as<std::string>();
-    engine_tls_on = vm["engine-tls"].as<bool>() || !engine_tls.empty();
-    if (engine_tls_on) transport::TlsContext::client(engine_tls);  // fail now on a bad file
+    auto& engine_files = engine_tls.material;
+    if (vm.count("engine-tls-ca")) engine_files.ca_file = vm["engine-tls-ca"].as<std::string>();
+    if (vm.count("engine-tls-cert")) engine_files.cert_file = vm["engine-tls-cert"].as<std::string>();
+    if (vm.count("engine-tls-key")) engine_files.key_file = vm["engine-tls-key"].as<std::string>();
+    engine_tls.enabled = vm["engine-tls"].as<bool>() || !engine_files.empty();
+    if (engine_tls.enabled) transport::TlsContext::client(engine_files);  // fail now on a bad file
 
     guard.authorize = vm["authorize"].as<bool>();
     guard.body_limit = vm["authorize-body-limit"].as<std::size_t>();
@@ -211,7 +211,7 @@ int main(int argc, char** argv) {
       flock_options.health_interval = seconds_flag(vm, "health-interval");
       flock_options.pin_ttl = std::chrono::seconds(static_cast<int64_t>(seconds_flag(vm, "pin-ttl").count() / 1000));
       if (flock_options.health_interval.count() < 100) return usage_error("--health-interval is too short");
-      flock_options.engine_tls = {engine_tls_on, engine_tls, true};
+      flock_options.engine_tls = engine_tls;
     }
   } catch (const std::exception& e) {
     return usage_error(e.what());
@@ -225,10 +225,7 @@ int main(int argc, char** argv) {
   if (!engine.empty()) {
     try {
       auto address = transport::resolve_address(engine);
-      if (engine_tls_on && !address.is_unix) {
-        address.tls = std::make_shared<transport::TlsClient>(
-            transport::TlsClient{transport::TlsContext::client(engine_tls), flock::host_part(address.text)});
-      }
+      flock::EngineTls(engine_tls).apply(address, nullptr);
       inner = std::make_unique<docker::SingleEngineHandler>(std::move(address));
     } catch (const std::exception& e) {
       return usage_error("--engine: " + std::string(e.what()));

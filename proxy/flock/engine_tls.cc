@@ -4,12 +4,6 @@
 
 namespace flocker::flock {
 
-std::string host_part(const std::string& text) {
-  std::string s = text.rfind("tcp://", 0) == 0 ? text.substr(6) : text;
-  if (!s.empty() && s[0] == '[') return s.substr(1, s.find(']') - 1);  // [::1]:2376
-  return s.substr(0, s.rfind(':'));
-}
-
 std::shared_ptr<transport::TlsContext> EngineTls::context_for(const transport::TlsMaterial& m,
                                                               bool verify) {
   const std::string key = m.ca_file + '\0' + m.ca_pem + '\0' + m.cert_file + '\0' + m.cert_pem +
@@ -36,7 +30,7 @@ void EngineTls::apply(transport::Address& address, const v1::Host* host) {
   }
   auto client = std::make_shared<transport::TlsClient>();
   client->context = context_for(material, verify);
-  client->server_name = server_name.empty() ? host_part(address.text) : server_name;
+  client->server_name = server_name.empty() ? address.host : server_name;
   address.tls = std::move(client);
 }
 

@@ -33,7 +33,4 @@ class EngineTls {
   std::map<std::string, std::shared_ptr<transport::TlsContext>> contexts_;
 };
 
-// The host part of a tcp address text ("tcp://10.0.0.1:2376" -> "10.0.0.1").
-std::string host_part(const std::string& address_text);
-
 }  // namespace flocker::flock

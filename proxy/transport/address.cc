@@ -21,6 +21,7 @@ Address resolve_address(std::string_view text, bool listening) {
     out.endpoint = Endpoint(asio::local::stream_protocol::endpoint(parsed->path));
     return out;
   }
+  out.host = parsed->host;
   error_code ec;
   auto ip = asio::ip::make_address(parsed->host, ec);
   if (ec) {

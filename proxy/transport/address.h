@@ -16,6 +16,7 @@ struct Address {
   std::string text;       // canonical form, for logs and messages
   bool is_unix = false;
   std::string unix_path;  // when is_unix
+  std::string host;       // when tcp: the host as given (name or IP), for TLS name checks
   // Set for an engine spoken to over TLS (tcp only): its context and expected name.
   std::shared_ptr<const TlsClient> tls;
 };
