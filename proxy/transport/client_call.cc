@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <array>
 #include <boost/asio/write.hpp>
 
+#include "deadline.h"
 #include "header_bytes.h"
 
 namespace flocker::transport {
@@ -12,36 +12,6 @@ namespace {
 
 // An inspect answer is 2-5 KiB; list answers stream on in further reads.
 constexpr std::size_t kAnswerReadSize = 16 * 1024;
-
-// Closes the connection if the call outlives its timeout; shared with the timer's handler,
-// which may run after the call finished.
-struct Deadline {
-  Deadline(const asio::any_io_executor& ex, Socket* socket) : timer(ex), socket(socket) {}
-  asio::steady_timer timer;
-  Socket* socket;
-  bool fired = false;
-};
-
-std::shared_ptr<Deadline> arm(Socket& socket, std::chrono::milliseconds timeout) {
-  if (timeout.count() <= 0) return nullptr;
-  auto d = std::make_shared<Deadline>(socket.get_executor(), &socket);
-  d->timer.expires_after(timeout);
-  d->timer.async_wait([d](error_code e) {
-    if (!e && d->socket) {
-      d->fired = true;
-      error_code ignored;
-      d->socket->close(ignored);
-    }
-  });
-  return d;
-}
-
-void disarm(const std::shared_ptr<Deadline>& d, error_code& ec) {
-  if (!d) return;
-  d->socket = nullptr;
-  d->timer.cancel();
-  if (d->fired) ec = asio::error::timed_out;
-}
 
 // A reused pooled connection failing at once: the engine closed it while it sat idle. The
 // request was not acted on; it is safe to send again on a new connection.
@@ -82,13 +52,7 @@ Task<CallResult> call(Worker& worker, const Address& upstream,
     }
     auto deadline = arm(conn->socket, options.timeout);
     error_code ec;
-    {
-      std::string head;
-      head.reserve(256);
-      append_header(head, request.base());
-      std::array<asio::const_buffer, 2> parts{asio::buffer(head), asio::buffer(request.body())};
-      co_await asio::async_write(conn->socket, parts, ec_token(ec));
-    }
+    co_await write_message(conn->socket, request.base(), request.body(), ec);
     http::response_parser<http::string_body> parser;
     parser.body_limit(options.max_body);
     parser.header_limit(64 * 1024);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "net.h"
 
@@ -10,5 +11,11 @@ namespace flocker::transport {
 
 void append_header(std::string& out, const http::request_header<>& header);
 void append_header(std::string& out, const http::response_header<>& header);
+
+// A whole message, header and body, in one write.
+Task<void> write_message(Socket& out, const http::request_header<>& header, std::string_view body,
+                         error_code& ec);
+Task<void> write_message(Socket& out, const http::response_header<>& header, std::string_view body,
+                         error_code& ec);
 
 }  // namespace flocker::transport

@@ -2,7 +2,8 @@
 
 #include <array>
 #include <chrono>
-#include <memory>
+
+#include "deadline.h"
 
 namespace flocker::transport {
 namespace {
@@ -10,23 +11,18 @@ namespace {
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr std::size_t kLingerBytes = 256 * 1024;
 
-struct Lingering {
-  explicit Lingering(Socket s) : socket(std::move(s)), deadline(socket.get_executor()) {}
-  Socket socket;
-  asio::steady_timer deadline;
-};
-
-Task<void> discard_until_eof(std::shared_ptr<Lingering> l) {
+Task<void> discard_until_eof(Socket socket) {
+  auto deadline = arm(socket, kLingerTime);
   std::array<char, 4096> sink;
   std::size_t discarded = 0;
   error_code ec;
   while (discarded < kLingerBytes) {
-    const std::size_t n = co_await l->socket.async_read_some(asio::buffer(sink), ec_token(ec));
+    const std::size_t n = co_await socket.async_read_some(asio::buffer(sink), ec_token(ec));
     if (ec) break;  // the peer's EOF, a reset, or the deadline
     discarded += n;
   }
-  l->deadline.cancel();
-  l->socket.close(ec);
+  disarm(deadline, ec);
+  socket.close(ec);
 }
 
 }  // namespace
@@ -38,17 +34,8 @@ void lingering_close(Socket socket) {
     socket.close(ec);
     return;
   }
-  auto l = std::make_shared<Lingering>(std::move(socket));
-  l->deadline.expires_after(kLingerTime);
-  l->deadline.async_wait([weak = std::weak_ptr<Lingering>(l)](error_code e) {
-    if (e) return;
-    if (auto alive = weak.lock()) {
-      error_code ignored;
-      alive->socket.cancel(ignored);
-    }
-  });
-  auto executor = l->socket.get_executor();
-  asio::co_spawn(executor, discard_until_eof(std::move(l)), asio::detached);
+  auto executor = socket.get_executor();
+  asio::co_spawn(executor, discard_until_eof(std::move(socket)), asio::detached);
 }
 
 }  // namespace flocker::transport

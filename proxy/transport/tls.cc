@@ -12,6 +12,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "deadline.h"
 #include "lingering_close.h"
 
 namespace flocker::transport {
@@ -246,33 +247,17 @@ std::optional<Socket> start_pump(Socket& tcp, SSL* ssl, std::string peer, std::s
   return theirs;
 }
 
-// The handshake, with its deadline. The deadline's handler may run after the handshake
-// ended: it reaches the socket only through `target`, cleared first.
-struct Deadline {
-  explicit Deadline(Socket& s) : timer(s.get_executor()), target(&s) {}
-  asio::steady_timer timer;
-  Socket* target;
-  bool fired = false;
-};
-
+// The handshake, with its deadline (past it, the socket is closed).
 Task<bool> handshake(Socket& tcp, SSL* ssl, bool accept, std::chrono::milliseconds timeout,
                      std::string& why) {
-  auto deadline = std::make_shared<Deadline>(tcp);
-  deadline->timer.expires_after(timeout);
-  deadline->timer.async_wait([deadline](error_code e) {
-    if (!e && deadline->target) {
-      deadline->fired = true;
-      error_code ignored;
-      deadline->target->cancel(ignored);
-    }
-  });
+  auto deadline = arm(tcp, timeout);
   int err = 0;
   const int r = co_await ssl_io(
       tcp, ssl, [&] { return accept ? SSL_accept(ssl) : SSL_connect(ssl); }, err);
-  deadline->target = nullptr;
-  deadline->timer.cancel();
+  error_code timed_out;
+  disarm(deadline, timed_out);
   if (r == 1) co_return true;
-  if (deadline->fired) {
+  if (timed_out) {
     why = "TLS handshake timed out";
   } else if (err == SSL_ERROR_SSL) {
     why = openssl_error("TLS handshake failed");

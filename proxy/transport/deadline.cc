@@ -1,0 +1,26 @@
+#include "deadline.h"
+
+namespace flocker::transport {
+
+std::shared_ptr<Deadline> arm(Socket& socket, std::chrono::milliseconds timeout) {
+  if (timeout.count() <= 0) return nullptr;
+  auto d = std::make_shared<Deadline>(socket.get_executor(), &socket);
+  d->timer.expires_after(timeout);
+  d->timer.async_wait([d](error_code e) {
+    if (!e && d->socket) {
+      d->fired = true;
+      error_code ignored;
+      d->socket->close(ignored);
+    }
+  });
+  return d;
+}
+
+void disarm(const std::shared_ptr<Deadline>& d, error_code& ec) {
+  if (!d) return;
+  d->socket = nullptr;
+  d->timer.cancel();
+  if (d->fired) ec = asio::error::timed_out;
+}
+
+}  // namespace flocker::transport

@@ -1,0 +1,26 @@
+// A deadline on a socket's operations: if the time passes before `disarm`, the socket is
+// closed, which ends whatever waits on it, and `disarm` reports asio::error::timed_out.
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "net.h"
+
+namespace flocker::transport {
+
+// Shared with the timer's handler, which may run after the operation finished.
+struct Deadline {
+  Deadline(const asio::any_io_executor& ex, Socket* socket) : timer(ex), socket(socket) {}
+  asio::steady_timer timer;
+  Socket* socket;
+  bool fired = false;
+};
+
+// No deadline (nullptr) for a timeout of zero or less. `socket` must outlive the disarm.
+std::shared_ptr<Deadline> arm(Socket& socket, std::chrono::milliseconds timeout);
+
+// Stops the deadline; sets `ec` to timed_out if it had fired.
+void disarm(const std::shared_ptr<Deadline>& deadline, error_code& ec);
+
+}  // namespace flocker::transport
