@@ -24,8 +24,12 @@ void append_fields(std::string& out, const Fields& fields) {
   out += "\r\n";
 }
 
-Task<void> write_head_and_body(Socket& out, const std::string& head, std::string_view body,
-                               error_code& ec) {
+// Beast's serializer writes a header as many small pieces; as bytes it leaves with the body.
+template <class Header>
+Task<void> write_whole(Socket& out, const Header& header, std::string_view body, error_code& ec) {
+  std::string head;
+  head.reserve(256);
+  append_header(head, header);
   std::array<asio::const_buffer, 2> parts{asio::buffer(head), asio::buffer(body)};
   co_await asio::async_write(out, parts, ec_token(ec));
 }
@@ -53,21 +57,14 @@ void append_header(std::string& out, const http::response_header<>& h) {
   append_fields(out, h);
 }
 
-// Beast's serializer writes a header as many small pieces; as bytes it leaves with the body.
 Task<void> write_message(Socket& out, const http::request_header<>& header, std::string_view body,
                          error_code& ec) {
-  std::string head;
-  head.reserve(256);
-  append_header(head, header);
-  co_await write_head_and_body(out, head, body, ec);
+  co_await write_whole(out, header, body, ec);
 }
 
 Task<void> write_message(Socket& out, const http::response_header<>& header, std::string_view body,
                          error_code& ec) {
-  std::string head;
-  head.reserve(256);
-  append_header(head, header);
-  co_await write_head_and_body(out, head, body, ec);
+  co_await write_whole(out, header, body, ec);
 }
 
 }  // namespace flocker::transport
