@@ -25,7 +25,11 @@ std::shared_ptr<const std::vector<HostEntry>> RoundRobinDecider::hosts() const {
 
 grpc::Status RoundRobinDecider::List(grpc::ServerContext&, const sdk::v1::ListRequest&,
                                      sdk::v1::ListResponse& resp) {
-  for (const auto& h : *hosts()) {
+  // Held for the whole loop: `for (h : *hosts())` would drop the snapshot at once (a range
+  // expression's temporaries end before the loop, until C++23), and a SIGHUP reload in
+  // between frees the vector being walked.
+  const auto snapshot = hosts();
+  for (const auto& h : *snapshot) {
     auto* out = resp.add_hosts();
     out->set_name(h.name);
     out->set_address(h.address);
@@ -75,7 +79,8 @@ std::vector<std::string> RoundRobinDecider::healthy_candidates(
     const sdk::v1::RouteRequest& req) const {
   std::vector<std::string> names;
   if (req.candidates_size() == 0) {
-    for (const auto& h : *hosts()) names.push_back(h.name);
+    const auto snapshot = hosts();  // held for the loop, as in List
+    for (const auto& h : *snapshot) names.push_back(h.name);
     return names;
   }
   for (const auto& c : req.candidates()) {
