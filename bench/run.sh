@@ -6,6 +6,8 @@
 #   BENCH_SECTIONS="3 4" bash bench/run.sh                (only those figures)
 # 1 pass-through   2 streaming   3 fan-out   4 connections   5 decisions   (bench/README.md)
 set -euo pipefail
+# The engines on loopback in the host's network namespace, as in earlier runs (deploy/flock-lib.sh).
+export FLOCK_NETNS=0
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD_DIR:-$REPO/build}
 # Ports below the kernel's ephemeral range (32768-60999 here), where outgoing connections

@@ -4,6 +4,8 @@
 # (upload). Interleaved runs; prints MB/s for each and flocker's peak RSS.
 #   bash bench/stream-real.sh [runs]
 set -euo pipefail
+# The engine on loopback in the host's network namespace, as in earlier runs (deploy/flock-lib.sh).
+export FLOCK_NETNS=0
 source "$(dirname "$0")/../tests/e2e/lib.sh"
 RUNS=${1:-3}
 E2E_PORT_BASE=${E2E_PORT_BASE:-27500}

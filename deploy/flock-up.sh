@@ -4,8 +4,10 @@
 # DOCKER_HOST to use. Needs root (it runs dockerd).
 #   bash deploy/flock-up.sh [--engines N]     start (default 3 engines)
 #   bash deploy/flock-up.sh --down            stop everything and remove its state
-# Settings: FLOCK_DIR (state, default /tmp/flocker-flock), FLOCK_PORT_BASE (engine i on
-# 127.0.0.1:BASE+i, registry on BASE+50; default 23750), FLOCKER_LISTEN (default
+# Settings: FLOCK_DIR (state, default /tmp/flocker-flock), FLOCK_PORT_BASE (default 23750:
+# registry on 127.0.0.1:BASE+50, decider on BASE+20; each engine in its own network namespace
+# at tcp://198.18.X.i:2375, X = BASE/100 % 256, see deploy/flock-lib.sh), FLOCK_NETNS=0 (the
+# engines on 127.0.0.1:BASE+i in the host's network instead), FLOCKER_LISTEN (default
 # tcp://127.0.0.1:2375).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,6 +57,7 @@ cat <<MSG
 flocker is up: $ENGINES engines, the reference decider on $DECIDER, the registry on $FLOCK_REGISTRY.
   export DOCKER_HOST=$LISTEN
   docker run --rm $FLOCK_BUSYBOX echo hello from the flock
+The engines, directly: $(for i in $(seq 1 "$ENGINES"); do printf '%s ' "$(flock_engine_tcp "$i")"; done)
 Logs: $FLOCK_DIR/{proxy,decider}.log, $FLOCK_DIR/engine-*/dockerd.log
 Stop: bash deploy/flock-up.sh --down
 MSG

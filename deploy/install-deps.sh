@@ -12,7 +12,7 @@ PKGS=(
   libgtest-dev libgmock-dev googletest
   # end-to-end fixture: real engines, a real registry, real clients
   docker.io docker-registry busybox-static docker-compose python3-docker
-  iproute2 util-linux procps curl jq socat netcat-openbsd bsdutils
+  iproute2 iptables util-linux procps curl jq socat netcat-openbsd bsdutils
   # SDKs in other languages
   python3-grpcio python3-protobuf python3-grpc-tools
   # benchmarks (bench/run.sh): load, the HAProxy baseline, plots

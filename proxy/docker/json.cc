@@ -1,5 +1,6 @@
 #include "docker/json.h"
 
+#include <boost/beast/core/string.hpp>
 #include <cstdio>
 
 namespace flocker::docker {
@@ -101,6 +102,32 @@ int64_t int_field(const dom::element& obj, std::string_view key, int64_t fallbac
 std::string_view string_field(const dom::element& obj, std::string_view key) {
   std::string_view s;
   if (obj.at_key(key).get_string().get(s)) return {};
+  return s;
+}
+
+}  // namespace flocker::docker
+
+namespace flocker::docker {
+
+void for_each_field(const dom::element& obj, std::string_view key,
+                    const std::function<void(const dom::element&)>& f) {
+  dom::object o;
+  if (obj.get(o)) return;
+  for (auto field : o) {
+    if (boost::beast::iequals(field.key, key)) f(field.value);
+  }
+}
+
+std::optional<dom::element> go_field(const dom::element& obj, std::string_view key) {
+  std::optional<dom::element> out;
+  for_each_field(obj, key, [&](const dom::element& v) { out = v; });
+  return out;
+}
+
+std::string_view go_string(const dom::element& obj, std::string_view key) {
+  std::string_view s;
+  auto v = go_field(obj, key);
+  if (!v || v->get(s)) return {};
   return s;
 }
 

@@ -6,6 +6,8 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,5 +48,15 @@ void append_quoted(std::string& out, std::string_view s);
 // Field access that tolerates absence and wrong types (engines differ by version).
 int64_t int_field(const dom::element& obj, std::string_view key, int64_t fallback = 0);
 std::string_view string_field(const dom::element& obj, std::string_view key);
+
+// Request bodies are read the way the engine's decoder (Go's encoding/json) reads them: keys
+// match struct fields case-insensitively, and of repeated keys the last one wins.
+// Every value of `key` in `obj` (all repeats: what a policy must check).
+void for_each_field(const dom::element& obj, std::string_view key,
+                    const std::function<void(const dom::element&)>& f);
+// The value the engine uses: the last of the keys matching `key`.
+std::optional<dom::element> go_field(const dom::element& obj, std::string_view key);
+// go_field as a string; empty when absent or not a string.
+std::string_view go_string(const dom::element& obj, std::string_view key);
 
 }  // namespace flocker::docker

@@ -25,7 +25,7 @@ std::string merge_container_lists(const std::vector<HostBody>& replies, int64_t 
 // GET /images/json: one entry per image ID, RepoTags and RepoDigests united, newest first.
 std::string merge_image_lists(const std::vector<HostBody>& replies);
 
-// GET /networks: one entry per network name (the first host's).
+// GET /networks, and GET /plugins: one entry per name (the first host's).
 std::string merge_network_lists(const std::vector<HostBody>& replies);
 
 // GET /volumes: {"Volumes": one per name, "Warnings": all}.

@@ -36,26 +36,19 @@ bool iequals(std::string_view a, std::string_view b) {
   return boost::beast::iequals(a, b);
 }
 
-// Every value of `key` in `obj`, matched as Go's encoding/json matches struct fields.
-void each_field(const dom::element& obj, std::string_view key,
-                const std::function<void(const dom::element&)>& f) {
-  dom::object o;
-  if (obj.get(o)) return;
-  for (auto field : o) {
-    if (iequals(field.key, key)) f(field.value);
-  }
-}
 
+// Every repeat of a key counts here (for_each_field, not go_field): the policy refuses what
+// any copy asks for.
 bool any_true(const dom::element& obj, std::string_view key) {
   bool out = false;
-  each_field(obj, key, [&](const dom::element& v) { out = out || (v.is_bool() && bool(v)); });
+  for_each_field(obj, key, [&](const dom::element& v) { out = out || (v.is_bool() && bool(v)); });
   return out;
 }
 
 std::optional<std::string> any_string(const dom::element& obj, std::string_view key,
                                       const std::function<bool(std::string_view)>& bad) {
   std::optional<std::string> out;
-  each_field(obj, key, [&](const dom::element& v) {
+  for_each_field(obj, key, [&](const dom::element& v) {
     std::string_view s;
     if (!out && !v.get(s) && bad(s)) out = std::string(s);
   });
@@ -64,7 +57,7 @@ std::optional<std::string> any_string(const dom::element& obj, std::string_view 
 
 bool non_empty_array(const dom::element& obj, std::string_view key) {
   bool out = false;
-  each_field(obj, key, [&](const dom::element& v) {
+  for_each_field(obj, key, [&](const dom::element& v) {
     dom::array a;
     out = out || (!v.get(a) && a.size() > 0);
   });
@@ -75,7 +68,7 @@ bool non_empty_array(const dom::element& obj, std::string_view key) {
 std::optional<std::string> first_item(const dom::element& obj, std::string_view key,
                                       const std::function<bool(std::string_view)>& match) {
   std::optional<std::string> out;
-  each_field(obj, key, [&](const dom::element& v) {
+  for_each_field(obj, key, [&](const dom::element& v) {
     dom::array a;
     if (out || v.get(a)) return;
     for (auto item : a) {
@@ -95,11 +88,11 @@ std::string refused(std::string_view what, std::string_view flag) {
 // A local-driver volume that mounts a host path: DriverOpts {"o": "bind", "device": "/..."}.
 bool binds_host_path(const dom::element& driver_opts) {
   bool bind = false;
-  each_field(driver_opts, "o", [&](const dom::element& v) {
+  for_each_field(driver_opts, "o", [&](const dom::element& v) {
     std::string_view s;
     bind = bind || (!v.get(s) && s.find("bind") != std::string_view::npos);
   });
-  each_field(driver_opts, "type", [&](const dom::element& v) {
+  for_each_field(driver_opts, "type", [&](const dom::element& v) {
     std::string_view s;
     bind = bind || (!v.get(s) && s == "none");
   });
@@ -137,7 +130,7 @@ std::optional<std::string> check_host_config(const HostAccess& allow, const dom:
     auto bad = first_item(hc, "Binds", [](std::string_view s) {
       return !s.empty() && (s[0] == '/' || s[0] == '.' || s[0] == '~');  // a host path
     });
-    each_field(hc, "Mounts", [&](const dom::element& v) {
+    for_each_field(hc, "Mounts", [&](const dom::element& v) {
       dom::array a;
       if (bad || v.get(a)) return;
       for (auto m : a) {
@@ -145,9 +138,9 @@ std::optional<std::string> check_host_config(const HostAccess& allow, const dom:
           bad = std::string(
               any_string(m, "Source", [](std::string_view) { return true; }).value_or("?"));
         }
-        each_field(m, "VolumeOptions", [&](const dom::element& vo) {
-          each_field(vo, "DriverConfig", [&](const dom::element& dc) {
-            each_field(dc, "Options", [&](const dom::element& opts) {
+        for_each_field(m, "VolumeOptions", [&](const dom::element& vo) {
+          for_each_field(vo, "DriverConfig", [&](const dom::element& dc) {
+            for_each_field(dc, "Options", [&](const dom::element& opts) {
               if (!bad && binds_host_path(opts)) bad = "a volume bound to a host path";
             });
           });
@@ -216,6 +209,8 @@ EndpointClass endpoint_class(const Route& route, verb method) {
       return EndpointClass::kVolumes;
     case Endpoint::kAnyHost:
       return route.target.path == "/auth" ? EndpointClass::kSystem : EndpointClass::kImages;
+    case Endpoint::kPluginList:
+    case Endpoint::kPlugin:
     case Endpoint::kUnsupported:
     case Endpoint::kUnknown:
       return EndpointClass::kOther;
@@ -345,7 +340,7 @@ std::optional<std::string> check_body(const PolicyOptions& options, const Route&
   if (route.endpoint == Endpoint::kVolumeCreate) {
     if (allow.host_mounts) return std::nullopt;
     bool bad = false;
-    each_field(root, "DriverOpts",
+    for_each_field(root, "DriverOpts",
                [&](const dom::element& opts) { bad = bad || binds_host_path(opts); });
     if (bad) return refused("a volume bound to a host path", "host-mounts");
     return std::nullopt;
@@ -359,7 +354,7 @@ std::optional<std::string> check_body(const PolicyOptions& options, const Route&
   // Start (API < 1.24) and update: the body is itself HostConfig-shaped.
   if (auto why = check_host_config(allow, root)) return why;
   std::optional<std::string> inner;
-  each_field(root, "HostConfig", [&](const dom::element& hc) {
+  for_each_field(root, "HostConfig", [&](const dom::element& hc) {
     if (!inner) inner = check_host_config(allow, hc);
   });
   return inner;

@@ -51,9 +51,17 @@ Route classify(verb m, std::string_view raw_target) {
   if (is(verb::get, "/system/df")) return set(Endpoint::kSystemDf);
   if (is(verb::post, "/auth")) return set(Endpoint::kAnyHost);
 
-  // Swarm mode and plugins: flocker is not a swarm manager. Build sessions (BuildKit's gRPC
-  // over /session) need one engine end to end: refused, so the CLI falls back to the
-  // classic builder.
+  // Plugins are read from the hosts (`docker inspect NAME` asks for a plugin last, and must
+  // get a not-found to say "No such object"); installing or changing them is refused below.
+  if (is(verb::get, "/plugins")) return set(Endpoint::kPluginList);
+  if (m == verb::get && starts(p, "/plugins/") && p.size() > 14 && p.ends_with("/json")) {
+    r.id = url_decode(std::string_view(p).substr(9, p.size() - 9 - 5));
+    return set(Endpoint::kPlugin);
+  }
+
+  // Swarm mode and plugin changes: flocker is not a swarm manager. Build sessions
+  // (BuildKit's gRPC over /session) need one engine end to end: refused, so the CLI falls
+  // back to the classic builder.
   for (std::string_view prefix : {"/swarm", "/nodes", "/services", "/tasks", "/secrets",
                                   "/configs", "/plugins", "/session", "/grpc"}) {
     if (p == prefix || starts(p, std::string(prefix) + "/")) return set(Endpoint::kUnsupported);
@@ -127,6 +135,7 @@ const char* endpoint_name(Endpoint e) {
     case Endpoint::kImageList: return "image-list";
     case Endpoint::kNetworkList: return "network-list";
     case Endpoint::kVolumeList: return "volume-list";
+    case Endpoint::kPluginList: return "plugin-list";
     case Endpoint::kContainerPrune: return "container-prune";
     case Endpoint::kImagePrune: return "image-prune";
     case Endpoint::kNetworkPrune: return "network-prune";
@@ -145,6 +154,7 @@ const char* endpoint_name(Endpoint e) {
     case Endpoint::kCommit: return "commit";
     case Endpoint::kNetwork: return "network";
     case Endpoint::kVolume: return "volume";
+    case Endpoint::kPlugin: return "plugin";
     case Endpoint::kAnyHost: return "any-host";
     case Endpoint::kUnsupported: return "unsupported";
     case Endpoint::kUnknown: return "unknown";

@@ -14,7 +14,7 @@ namespace flocker::docker {
 enum class Endpoint {
   // answered by the proxy itself, from every host
   kPing, kVersion, kInfo, kEvents, kSystemDf,
-  kContainerList, kImageList, kNetworkList, kVolumeList,
+  kContainerList, kImageList, kNetworkList, kVolumeList, kPluginList,
   kContainerPrune, kImagePrune, kNetworkPrune, kVolumePrune, kBuildPrune,
   // decided (Route)
   kContainerCreate, kImageCreate, kImageLoad, kBuild, kVolumeCreate, kNetworkCreate,
@@ -26,10 +26,11 @@ enum class Endpoint {
   kCommit,              // POST /commit?container=
   kNetwork,             // /networks/{id}[/connect|/disconnect], GET or DELETE
   kVolume,              // /volumes/{name}, GET or DELETE
+  kPlugin,              // GET /plugins/{name}/json (read only: installing is refused)
   // to any healthy host
   kAnyHost,             // /auth, /images/search, /distribution/{name}/json
   // refused
-  kUnsupported,         // swarm mode, plugins, build sessions: 501
+  kUnsupported,         // swarm mode, plugin changes, build sessions: 501
   kUnknown,             // no such endpoint: 404
 };
 

@@ -4,8 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
-#include "docker/image_ref.h"
 #include "docker/json.h"
+#include "flock/model_sync.h"
 #include "transport/client_call.h"
 
 namespace flocker::flock {
@@ -121,7 +121,7 @@ Task<void> ControlPlane::apply_inventory(const v1::ListResponse& list) {
       m.wake.cancel();
       m.retry.cancel();
       if (m.events) m.events->cancel();
-      flock_.index.drop_host(it->first);
+      flock_.model.drop_host(it->first);
       it = monitors_.erase(it);
     } else {
       ++it;
@@ -230,92 +230,9 @@ Task<void> ControlPlane::health_loop(std::shared_ptr<Monitor> m) {
   }
 }
 
-// Rebuilds this host's part of the ownership index from a full container list.
-Task<bool> ControlPlane::reconcile(Monitor& m) {
-  transport::CallOptions opts;
-  opts.timeout = flock_.options.engine_timeout;
-  auto list = co_await transport::call(
-      worker_, m.address, transport::make_request(http::verb::get, "/containers/json?all=1"), opts);
-  if (!list.ok() || list.response.result_int() != 200) co_return false;
-  docker::dom::parser parser;
-  docker::dom::element root;
-  if (parser.parse(list.response.body()).get(root)) co_return false;
-  std::vector<ContainerRecord> records;
-  docker::dom::array containers;
-  if (!root.get_array().get(containers)) {
-    for (auto c : containers) {
-      ContainerRecord r{std::string(docker::string_field(c, "Id")), m.name, ""};
-      docker::dom::array names;
-      if (!c["Names"].get_array().get(names) && names.size() > 0) {
-        std::string_view first;
-        if (!names.at(0).get_string().get(first)) r.name = std::string(first);
-      }
-      if (!r.id.empty()) records.push_back(std::move(r));
-    }
-  }
-  flock_.index.replace_host(m.name, std::move(records));
-  co_await refresh_images(m);
-  co_return true;
-}
-
-Task<void> ControlPlane::refresh_images(Monitor& m) {
-  transport::CallOptions opts;
-  opts.timeout = flock_.options.engine_timeout;
-  auto list = co_await transport::call(
-      worker_, m.address, transport::make_request(http::verb::get, "/images/json"), opts);
-  if (!list.ok() || list.response.result_int() != 200) co_return;
-  docker::dom::parser parser;
-  docker::dom::element root;
-  if (parser.parse(list.response.body()).get(root)) co_return;
-  auto images = std::make_shared<ImageSet>();
-  docker::dom::array array;
-  if (!root.get_array().get(array)) {
-    for (auto img : array) {
-      images->insert(std::string(docker::string_field(img, "Id")));
-      docker::dom::array tags;
-      if (!img["RepoTags"].get_array().get(tags)) {
-        for (auto t : tags) {
-          std::string_view tag;
-          if (!t.get_string().get(tag)) images->insert(docker::normalize_image(tag));
-        }
-      }
-    }
-  }
-  flock_.inventory.update_host(m.name, [&](HostState& h) { h.images = images; });
-}
-
-void ControlPlane::handle_event(Monitor& m, std::string_view line, bool& images_changed) {
-  docker::dom::parser parser;
-  docker::dom::element e;
-  if (parser.parse(line).get(e)) return;
-  const auto type = docker::string_field(e, "Type");
-  const auto action = docker::string_field(e, "Action");
-  docker::dom::element actor;
-  if (e["Actor"].get(actor)) return;
-  const std::string id(docker::string_field(actor, "ID"));
-  docker::dom::element attrs;
-  std::string name;
-  if (!actor["Attributes"].get(attrs)) name = std::string(docker::string_field(attrs, "name"));
-  if (type == "container") {
-    if (action == "create") {
-      flock_.index.put({id, m.name, name});
-    } else if (action == "destroy") {
-      flock_.index.remove(id);
-    } else if (action == "rename") {
-      flock_.index.rename(id, name);
-    }
-  } else if (type == "image") {
-    images_changed = true;
-  }
-}
-
 Task<void> ControlPlane::events_loop(std::shared_ptr<Monitor> m) {
   while (!m->stopped) {
-    // (Each co_await in a statement of its own: GCC 12 mishandles co_await inside ?:, &&
-    // and ||, and temporaries of ?: in a co_await's operands.)
-    bool ready = m->healthy;
-    if (ready) ready = co_await reconcile(*m);
-    if (!ready) {
+    if (!m->healthy) {
       co_await sleep(m->retry, std::min(flock_.options.health_interval, std::chrono::milliseconds(500)));
       continue;
     }
@@ -328,18 +245,30 @@ Task<void> ControlPlane::events_loop(std::shared_ptr<Monitor> m) {
       continue;
     }
     m->events = stream.get();
-    // Events between the list above and the stream's start could be missed: list again.
-    co_await reconcile(*m);
+    // The stream is open: list everything now, and every change after the list is in the
+    // stream (events that arrive while the list is on its way wait in the socket and are
+    // applied after it, in order).
+    const bool synced = co_await sync_host(worker_, m->address, m->name, flock_.model, flock_.options.engine_timeout);
+    if (!synced) {
+      stream->cancel();
+      m->events = nullptr;
+      co_await sleep(m->retry, std::chrono::milliseconds(200));
+      continue;
+    }
     transport::LineSplitter lines;
     transport::error_code ec;
+    std::vector<std::string> batch;
     for (;;) {
       auto piece = co_await stream->next(ec);
       if (!piece) break;
-      bool images_changed = false;
-      lines.feed(*piece, [&](std::string_view line) { handle_event(*m, line, images_changed); });
-      if (images_changed) co_await refresh_images(*m);
+      batch.clear();
+      lines.feed(*piece, [&](std::string_view line) { batch.emplace_back(line); });
+      std::vector<std::string_view> views(batch.begin(), batch.end());
+      const unsigned relists = apply_events(flock_.model, flock_.execs, m->name, views);
+      if (relists) co_await relist(worker_, m->address, m->name, flock_.model, relists, flock_.options.engine_timeout);
     }
     m->events = nullptr;
+    flock_.model.mark_unsynced(m->name);  // changes from now on are not seen until a new list
     if (m->stopped) break;
     set_health(m->name, false, "event stream lost" + (ec ? ": " + ec.message() : std::string()));
     m->healthy = false;

@@ -1,6 +1,6 @@
 // The proxy's background work, on a thread of its own: the inventory (the decider's List,
 // refreshed), and for every host a health loop (/_ping, /version, /info) and an event-stream
-// loop that keeps the ownership index and the image sets current.
+// loop that keeps the host's part of the object model current (flock/model_sync.h).
 #pragma once
 
 #include <map>
@@ -30,9 +30,6 @@ class ControlPlane {
   transport::Task<void> health_loop(std::shared_ptr<Monitor> m);
   transport::Task<void> events_loop(std::shared_ptr<Monitor> m);
   transport::Task<bool> check(Monitor& m);
-  transport::Task<bool> reconcile(Monitor& m);
-  transport::Task<void> refresh_images(Monitor& m);
-  void handle_event(Monitor& m, std::string_view line, bool& images_changed);
   void set_health(const std::string& host, bool healthy, const std::string& why);
   transport::Task<void> sleep(transport::asio::steady_timer& timer, std::chrono::milliseconds d);
 

@@ -8,9 +8,12 @@
 
 #include "flock/decider_client.h"
 #include "flock/engine_tls.h"
+#include "flock/exec_index.h"
 #include "flock/inventory.h"
-#include "flock/ownership_index.h"
+#include "flock/object_model.h"
 #include "flock/pull_pins.h"
+#include "flock/reserved_names.h"
+#include "flock/single_flight.h"
 #include "round_robin_decider.h"
 
 namespace flocker::flock {
@@ -37,8 +40,11 @@ class Flock {
   const FlockOptions options;
   const std::string id;  // the flock's ID in docker info (stable for a name)
   Inventory inventory;
-  OwnershipIndex index;
+  ObjectModel model;  // where every container, image, volume and network is
+  ExecIndex execs;
+  ReservedNames names;
   PullPins pins;
+  SingleFlight image_copies;  // one copy of an image to a host at a time
   DeciderClient decider;
   // --decider-failure=round-robin, and Route answering UNIMPLEMENTED: the reference
   // decider's policy, in process.

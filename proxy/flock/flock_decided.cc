@@ -8,6 +8,7 @@
 #include "docker/errors.h"
 #include "docker/image_ref.h"
 #include "docker/json.h"
+#include "docker/objects.h"
 #include "docker/progress.h"
 #include "flock/flock_handler.h"
 #include "flock/guard_handler.h"
@@ -17,14 +18,18 @@
 namespace flocker::flock {
 namespace {
 
-v1::ImagePresence presence(const HostState& h, const std::string& normalized) {
-  if (normalized.empty() || !h.images) return v1::IMAGE_PRESENCE_UNSPECIFIED;
-  return h.images->count(normalized) ? v1::IMAGE_PRESENCE_PRESENT : v1::IMAGE_PRESENCE_ABSENT;
+v1::ImagePresence presence(const ModelSnapshot& model, const HostState& h, const std::string& image) {
+  const HostObjects* objects = model.host(h.name);
+  if (image.empty() || !objects) return v1::IMAGE_PRESENCE_UNSPECIFIED;
+  if (objects->image(image)) return v1::IMAGE_PRESENCE_PRESENT;
+  return objects->synced ? v1::IMAGE_PRESENCE_ABSENT : v1::IMAGE_PRESENCE_UNSPECIFIED;
 }
 
-void add_candidates(v1::RouteRequest& req, const HostList& hosts) {
-  const std::string normalized = req.image().empty() ? "" : docker::normalize_image(req.image());
+// The candidates: every host, or only those in `allowed`.
+void add_candidates(v1::RouteRequest& req, const HostList& hosts, const ModelSnapshot& model,
+                    const std::set<std::string>* allowed) {
   for (const auto& h : hosts) {
+    if (allowed && !allowed->count(h.name)) continue;
     auto* c = req.add_candidates();
     c->set_name(h.name);
     c->set_address(h.address.text);
@@ -34,9 +39,16 @@ void add_candidates(v1::RouteRequest& req, const HostList& hosts) {
     c->set_containers_total(h.containers_total);
     c->set_ncpu(h.ncpu);
     c->set_mem_total_bytes(h.mem_total);
-    c->set_image(presence(h, normalized));
+    c->set_image(presence(model, h, req.image()));
     c->set_engine_version(h.engine_version);
   }
+}
+
+bool is_candidate(const v1::RouteRequest& req, const std::string& name) {
+  for (const auto& c : req.candidates()) {
+    if (c.name() == name) return true;
+  }
+  return false;
 }
 
 // The client sent no credentials: no header, an empty one, or docker's "{}" (e30=).
@@ -70,14 +82,20 @@ std::string with_name(const std::string& body, const std::string& name) {
 }  // namespace
 
 Task<std::vector<const HostState*>> FlockHandler::decide(Exchange& ex, const HostsSnapshot& hosts,
-                                                         v1::RouteRequest& req) {
+                                                         v1::RouteRequest& req,
+                                                         const std::set<std::string>* allowed) {
   req.set_request_id(ex.request_id());
   *req.mutable_client() = client_of(ex);
-  add_candidates(req, *hosts);
-  if (healthy_hosts(*hosts).empty()) {
-    co_await ex.respond_error(http::status::service_unavailable,
-                              fmt::format("no healthy host in the flock ({} hosts, none healthy)",
-                                          hosts->size()));
+  add_candidates(req, *hosts, *flock_.model.snapshot(), allowed);
+  bool any_healthy = false;
+  for (const auto& c : req.candidates()) any_healthy = any_healthy || c.healthy();
+  if (!any_healthy) {
+    std::string message = fmt::format("no healthy host in the flock ({} hosts, none healthy)", hosts->size());
+    if (allowed) {
+      message = fmt::format("no healthy host holds what this container needs: {}",
+                            describe({req.requirements().begin(), req.requirements().end()}));
+    }
+    co_await ex.respond_error(http::status::service_unavailable, message);
     co_return std::vector<const HostState*>{};
   }
   auto result = co_await flock_.decider.route(req);
@@ -113,6 +131,9 @@ Task<std::vector<const HostState*>> FlockHandler::decide(Exchange& ex, const Hos
       problem = "the decider chose host '" + name + "', which is not in the flock";
     } else if (!h->healthy) {
       problem = "the decider chose host '" + name + "', which is unhealthy";
+    } else if (!is_candidate(req, name)) {
+      problem = "the decider chose host '" + name + "', which does not hold what this container needs: " +
+                describe({req.requirements().begin(), req.requirements().end()});
     } else if (std::find(chosen.begin(), chosen.end(), h) == chosen.end()) {
       chosen.push_back(h);
     }
@@ -121,7 +142,12 @@ Task<std::vector<const HostState*>> FlockHandler::decide(Exchange& ex, const Hos
   if (problem.empty() && req.kind() == v1::OPERATION_KIND_CONTAINER_CREATE && chosen.size() != 1) {
     problem = fmt::format("the decider chose {} hosts for a container; it needs one", chosen.size());
   }
+  if (problem.empty() && req.scope() == v1::OBJECT_SCOPE_LOCAL && chosen.size() != 1) {
+    problem = fmt::format("the decider chose {} hosts for a {} that lives on one host; it needs one",
+                          chosen.size(), req.kind() == v1::OPERATION_KIND_VOLUME_CREATE ? "volume" : "network");
+  }
   if (!problem.empty()) {
+    spdlog::warn("{}: {}", ex.request_id(), problem);
     co_await ex.respond_error(http::status::service_unavailable, problem);
     co_return std::vector<const HostState*>{};
   }
@@ -173,7 +199,7 @@ Task<bool> FlockHandler::remap(Exchange& ex, const HostState& host, const std::s
   if (result.response.has_name() && result.response.name() != name) {
     name = result.response.name();
     if (!name.empty()) {
-      auto taken = flock_.index.by_name(name);
+      auto taken = flock_.model.snapshot()->container_by_name(name);
       if (taken || !names.reserve(name)) {
         std::string holder = "(a container being created)";
         if (taken) holder = taken->id;
@@ -240,12 +266,13 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
     }
     co_return;
   }
-  const std::string image(docker::string_field(root, "Image"));
+  const auto refs = docker::create_refs(*body);
+  const std::string& image = refs.image;
   std::string name = docker::query_param(route.target.query, "name").value_or("");
-  NameReservations names(flock_.index);
+  NameReservations names(flock_.names);
   if (!name.empty()) {  // names are unique across the flock
     std::string holder;
-    if (auto taken = flock_.index.by_name(name)) {
+    if (auto taken = flock_.model.snapshot()->container_by_name(name)) {
       holder = taken->id;
     } else if (!names.reserve(name)) {
       holder = "(a container being created)";
@@ -261,6 +288,10 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
       co_return;
     }
   }
+  // What the container refers to decides where it may go.
+  auto placement = co_await place_container(ex, hosts, refs);
+  if (!placement) co_return;
+
   const std::string client = client_key(ex);
   const std::string normalized = image.empty() ? "" : docker::normalize_image(image);
   v1::RouteRequest req;
@@ -269,8 +300,10 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
   req.set_name(std::string(bare_name(name)));
   req.set_body(*body);
   req.set_query(route.target.query);
+  for (auto& r : placement->requirements) *req.add_requirements() = std::move(r);
   if (auto pin = flock_.pins.find(client, normalized)) req.set_pinned_host(*pin);
-  auto chosen = co_await decide(ex, hosts, req);
+  const std::set<std::string>* allowed = placement->allowed ? &*placement->allowed : nullptr;
+  auto chosen = co_await decide(ex, hosts, req, allowed);
   if (chosen.empty()) co_return;
   const HostState& host = *chosen[0];
 
@@ -279,9 +312,11 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
   const std::string asked = guard_ ? forward_body : std::string();
   if (!co_await remap(ex, host, image, forward_body, forward_name, names)) co_return;
   if (guard_ && forward_body != asked) {  // what the engine gets is checked, not what was asked
-    const bool allowed = co_await guard_->check_remapped(ex, host.name, forward_body);
-    if (!allowed) co_return;
+    const bool allowed_again = co_await guard_->check_remapped(ex, host.name, forward_body);
+    if (!allowed_again) co_return;
   }
+  // An image anywhere in the flock is an image everywhere.
+  if (!image.empty()) co_await bring_image(ex, hosts, host, image);
 
   const std::string query = docker::with_query_param(
       route.target.query, "name", forward_name.empty() ? std::nullopt : std::optional<std::string>(forward_name));
@@ -296,7 +331,15 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
     docker::dom::parser created;
     docker::dom::element answer;
     if (!created.parse(result.response.body()).get(answer)) {
-      flock_.index.put({std::string(docker::string_field(answer, "Id")), host.name, forward_name});
+      // Read-your-writes: the container, and the volumes docker made for it, are known at once.
+      ContainerRecord record{std::string(docker::string_field(answer, "Id")), host.name, forward_name, image, 0};
+      flock_.model.edit(host.name, [&](HostEdit& e) {
+        e.containers().put(record);
+        for (const auto& ref : refs.refs) {
+          if (ref.kind != docker::CreateRef::Kind::kVolume || e.objects().volume(ref.object)) continue;
+          e.volumes().by_name[ref.object] = {ref.object, ref.volume_driver.empty() ? "local" : ref.volume_driver};
+        }
+      });
     }
   } else if (status == 404 && result.response.body().find("No such image") != std::string::npos) {
     // docker run pulls next, then creates again: both must come here.
@@ -317,8 +360,8 @@ Task<std::optional<ContainerRecord>> FlockHandler::name_owner(Exchange& ex, cons
     if (parser.parse(r.result.response.body()).get(root)) continue;
     // The engine also resolves IDs and ID prefixes; only an exact name is a conflict.
     if (bare_name(docker::string_field(root, "Name")) != name) continue;
-    ContainerRecord record{std::string(docker::string_field(root, "Id")), r.host->name, name};
-    flock_.index.put(record);
+    ContainerRecord record{std::string(docker::string_field(root, "Id")), r.host->name, name, {}, 0};
+    flock_.model.edit(record.host, [&](HostEdit& e) { e.containers().put(record); });
     co_return record;
   }
   co_return std::nullopt;
@@ -397,22 +440,52 @@ Task<void> FlockHandler::forward_progress(Exchange& ex, const std::vector<const 
   co_await merge_line_streams(ex, std::move(sources), &docker::tag_progress, std::move(errors));
 }
 
+// Volumes and networks. A name that exists goes where it is (docker answers for it: the
+// volume as it is, the network's 409). A new one is placed by the decider: on one host when
+// it lives on one (a local volume's data, a local network's bridge), on the hosts the decider
+// names when it is shared.
 Task<void> FlockHandler::create_named(Exchange& ex, const docker::Route& route, v1::OperationKind kind) {
   auto body = co_await ex.read_body(1 << 20);
   if (!body) co_return;
   auto hosts = flock_.inventory.snapshot();
+  const bool is_volume = kind == v1::OPERATION_KIND_VOLUME_CREATE;
   docker::dom::parser parser;
   docker::dom::element root;
-  std::string name;
-  if (!parser.parse(*body).get(root)) name = std::string(docker::string_field(root, "Name"));
+  std::string name, driver, fs_type;
+  if (!parser.parse(*body).get(root)) {
+    name = std::string(docker::go_string(root, "Name"));
+    driver = std::string(docker::go_string(root, "Driver"));
+    if (auto opts = docker::go_field(root, "DriverOpts")) fs_type = std::string(docker::go_string(*opts, "type"));
+  }
+  const bool shared = is_volume ? docker::volume_is_shared(driver, fs_type) : !docker::network_driver_is_local(driver);
+  std::vector<const HostState*> chosen;
+  if (!name.empty()) {
+    auto model = flock_.model.snapshot();
+    if (is_volume) {
+      chosen = co_await volume_hosts(ex, hosts, name);
+    } else {
+      std::vector<std::string> known;  // by name only: a new name may look like an ID prefix
+      for (const auto& h : model->hosts()) {
+        if (h->networks->id_by_name.count(name)) known.push_back(h->host);
+      }
+      chosen = co_await holders(ex, hosts, known, "/networks/" + docker::url_encode(name));
+      std::erase_if(chosen, [&](const HostState* h) {  // a live answer may have matched an ID
+        const HostObjects* objects = model->host(h->name);
+        return objects && objects->synced && !objects->networks->id_by_name.count(name);
+      });
+    }
+  }
   v1::RouteRequest req;
-  req.set_kind(kind);
-  req.set_name(name);
-  req.set_body(*body);
-  req.set_query(route.target.query);
-  auto chosen = co_await decide(ex, hosts, req);
-  if (chosen.empty()) co_return;
-  if (chosen.size() > 1 && name.empty() && kind == v1::OPERATION_KIND_VOLUME_CREATE) {
+  if (chosen.empty()) {
+    req.set_kind(kind);
+    req.set_name(name);
+    req.set_body(*body);
+    req.set_query(route.target.query);
+    req.set_scope(shared ? v1::OBJECT_SCOPE_SHARED : v1::OBJECT_SCOPE_LOCAL);
+    chosen = co_await decide(ex, hosts, req);
+    if (chosen.empty()) co_return;
+  }
+  if (chosen.size() > 1 && name.empty() && is_volume) {
     *body = with_name(*body, random_volume_name());  // one name on every host
   }
   std::vector<Task<transport::CallResult>> calls;
@@ -423,16 +496,27 @@ Task<void> FlockHandler::create_named(Exchange& ex, const docker::Route& route, 
   // Answer with the first success (volumes: the same everywhere; networks: one host's ID,
   // the name reaches them all); when all failed, with the first failure.
   transport::CallResult* answer = nullptr;
-  for (auto& r : results) {
-    if (r.ok() && r.response.result_int() < 300) {
-      answer = &r;
-      break;
-    }
-  }
   for (std::size_t i = 0; i < results.size(); ++i) {
-    if (&results[i] != answer && !(results[i].ok() && results[i].response.result_int() < 300)) {
+    auto& r = results[i];
+    if (!(r.ok() && r.response.result_int() < 300)) {
       spdlog::warn("{}: {} on {} failed: {}", ex.request_id(), v1::OperationKind_Name(kind), chosen[i]->name,
-                   results[i].ok() ? results[i].response.body() : results[i].error);
+                   r.ok() ? r.response.body() : r.error);
+      continue;
+    }
+    if (!answer) answer = &r;
+    // Read-your-writes: where the object now is, known at once.
+    if (is_volume) {
+      if (auto v = docker::parse_volume(r.response.body())) {
+        flock_.model.edit(chosen[i]->name, [&](HostEdit& e) { e.volumes().by_name[v->name] = *v; });
+      }
+    } else {
+      docker::dom::parser created;
+      docker::dom::element made;
+      if (!created.parse(r.response.body()).get(made) && !name.empty()) {
+        docker::NetworkSummary n{std::string(docker::string_field(made, "Id")), name,
+                                 driver.empty() ? "bridge" : driver, shared ? "global" : "local"};
+        if (!n.id.empty()) flock_.model.edit(chosen[i]->name, [&](HostEdit& e) { e.networks().put(n); });
+      }
     }
   }
   if (!answer) answer = &results[0];

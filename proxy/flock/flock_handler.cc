@@ -24,6 +24,7 @@ Task<void> FlockHandler::handle(Exchange& ex) {
     case Endpoint::kImageList: co_await merged(ex, route, &docker::merge_image_lists); break;
     case Endpoint::kNetworkList: co_await merged(ex, route, &docker::merge_network_lists); break;
     case Endpoint::kVolumeList: co_await merged(ex, route, &docker::merge_volume_lists); break;
+    case Endpoint::kPluginList: co_await merged(ex, route, &docker::merge_network_lists); break;
     case Endpoint::kSystemDf: co_await merged(ex, route, &docker::merge_system_df); break;
     case Endpoint::kContainerPrune:
     case Endpoint::kImagePrune:
@@ -52,13 +53,14 @@ Task<void> FlockHandler::handle(Exchange& ex) {
     case Endpoint::kCommit: co_await commit(ex, route); break;
     case Endpoint::kNetwork: co_await network(ex, route); break;
     case Endpoint::kVolume: co_await volume(ex, route); break;
+    case Endpoint::kPlugin: co_await plugin(ex); break;
     case Endpoint::kAnyHost: co_await any_host(ex); break;
     case Endpoint::kUnsupported:
       co_await ex.respond_error(
           http::status::not_implemented,
           "flocker does not support " + route.target.path +
               ": a flock is many engines, not a swarm-mode cluster (no swarm, nodes, services, "
-              "tasks, secrets, configs, plugins or BuildKit sessions)");
+              "tasks, secrets, configs, plugin changes or BuildKit sessions)");
       break;
     case Endpoint::kUnknown:
       co_await ex.respond_error(http::status::not_found, "page not found");

@@ -4,11 +4,14 @@
 
 #include <atomic>
 #include <optional>
+#include <set>
 
+#include "docker/create_refs.h"
 #include "docker/merge.h"
 #include "docker/route_table.h"
 #include "flock/flock.h"
 #include "flock/handler_support.h"
+#include "flock/placement.h"
 #include "transport/gather.h"
 #include "transport/handler.h"
 
@@ -45,18 +48,33 @@ class FlockHandler : public transport::Handler {
   Task<void> image_get_many(Exchange& ex, const docker::Route& route);
   Task<void> commit(Exchange& ex, const docker::Route& route);
   Task<void> network(Exchange& ex, const docker::Route& route);
+  Task<void> network_connect(Exchange& ex, const docker::Route& route, const HostsSnapshot& hosts);
   Task<void> volume(Exchange& ex, const docker::Route& route);
+  Task<void> plugin(Exchange& ex);
   Task<void> any_host(Exchange& ex);
+  // Where a container is, from the object model, else by asking every healthy host (one
+  // made on an engine a moment ago). Responds nothing.
+  Task<ModelSnapshot::ContainerLookup> locate_container(Exchange& ex, const HostsSnapshot& hosts,
+                                                        const std::string& ref);
   // The owner of a container reference; responds (404, ambiguous, host down) when none.
   Task<std::optional<std::pair<ContainerRecord, const HostState*>>> owner_of(
       Exchange& ex, const HostsSnapshot& hosts, const std::string& ref);
-  // Hosts that have an image, asking each when the inventory does not know.
-  Task<std::vector<const HostState*>> hosts_with_image(Exchange& ex, const HostsSnapshot& hosts,
-                                                      const std::string& name);
+  // The hosts holding an object: those the object model names, and of the healthy hosts it
+  // does not know fully yet (resyncing), those where GET `path` answers 200. Healthy hosts
+  // first; an unhealthy holder still holds it (its data is there).
+  Task<std::vector<const HostState*>> holders(Exchange& ex, const HostsSnapshot& hosts,
+                                              const std::vector<std::string>& known,
+                                              const std::string& path);
   // Those of `hosts` that know an object: GET `path` answers 200.
   Task<std::vector<const HostState*>> hosts_answering(Exchange& ex,
                                                      const std::vector<const HostState*>& hosts,
                                                      const std::string& path);
+  Task<std::vector<const HostState*>> hosts_with_image(Exchange& ex, const HostsSnapshot& hosts,
+                                                      const std::string& name);
+  Task<std::vector<const HostState*>> volume_hosts(Exchange& ex, const HostsSnapshot& hosts,
+                                                   const std::string& name);
+  Task<std::vector<const HostState*>> network_hosts(Exchange& ex, const HostsSnapshot& hosts,
+                                                    const std::string& ref);
   // Every answer of a fan-out as a HostBody; hosts that failed are left out (logged). When an
   // engine refused the request, its answer is the response and nullopt is returned.
   Task<std::optional<std::vector<docker::HostBody>>> collect_bodies(Exchange& ex,
@@ -68,9 +86,11 @@ class FlockHandler : public transport::Handler {
   Task<void> decided_stream(Exchange& ex, const docker::Route& route, v1::OperationKind kind,
                             std::string image);
   Task<void> create_named(Exchange& ex, const docker::Route& route, v1::OperationKind kind);
-  // Route; on any failure responds and returns no host.
+  // Route; on any failure responds and returns no host. `allowed`: the only hosts that may
+  // be chosen (a container's requirements); null for any.
   Task<std::vector<const HostState*>> decide(Exchange& ex, const HostsSnapshot& hosts,
-                                             v1::RouteRequest& request);
+                                             v1::RouteRequest& request,
+                                             const std::set<std::string>* allowed = nullptr);
   // The container that has `name` on some host, asking every host.
   Task<std::optional<ContainerRecord>> name_owner(Exchange& ex, const HostsSnapshot& hosts,
                                                   const std::string& name);
@@ -81,6 +101,17 @@ class FlockHandler : public transport::Handler {
   Task<void> fill_registry_auth(Exchange& ex, const std::string& image, const HostState& host);
   // Streams the same request to several hosts and merges their progress.
   Task<void> forward_progress(Exchange& ex, const std::vector<const HostState*>& hosts);
+
+  // flock_requirements.cc: what a container create refers to, and where that is. Responds
+  // (409 conflict, 503 holders down) and returns nullopt when it cannot be placed.
+  Task<std::optional<Placement>> place_container(Exchange& ex, const HostsSnapshot& hosts,
+                                                 const docker::CreateRefs& refs);
+
+  // flock_image_copy.cc: an image the chosen host lacks, copied from a host that has it
+  // (streamed: saved there, loaded here). Failing is not fatal: the create then answers
+  // "No such image" and docker run pulls.
+  Task<void> bring_image(Exchange& ex, const HostsSnapshot& hosts, const HostState& target,
+                         const std::string& image);
 
   Flock& flock_;
   const GuardHandler* guard_ = nullptr;

@@ -1,6 +1,7 @@
 // Requests about one object go where the object is: a container or exec instance to its
 // owner, an image to the hosts that have it, a network or volume to the hosts that know it.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <set>
@@ -8,7 +9,9 @@
 #include "docker/errors.h"
 #include "docker/image_ref.h"
 #include "docker/json.h"
+#include "docker/objects.h"
 #include "flock/flock_handler.h"
+#include "transport/gather.h"
 
 namespace flocker::flock {
 namespace {
@@ -35,55 +38,58 @@ std::string with_node(std::string inspect, const HostState& host) {
 
 }  // namespace
 
-Task<std::optional<std::pair<ContainerRecord, const HostState*>>> FlockHandler::owner_of(
-    Exchange& ex, const HostsSnapshot& hosts, const std::string& ref) {
-  auto found = flock_.index.find(ref);
-  if (found.found == OwnershipIndex::Found::kAmbiguous) {
-    co_await ex.respond_error(http::status::internal_server_error, docker::ambiguous_prefix(ref));
-    co_return std::nullopt;
-  }
-  if (found.found == OwnershipIndex::Found::kOne) {
-    if (const HostState* h = find_host(*hosts, found.container.host)) {
-      if (!h->healthy) {
-        co_await respond_host_down(ex, *h);
-        co_return std::nullopt;
-      }
-      co_return std::make_pair(found.container, h);
-    }
-  }
-  // Not known: ask every healthy host (a container made directly on an engine, or through
-  // another flocker replica, is found all the same).
+Task<ModelSnapshot::ContainerLookup> FlockHandler::locate_container(Exchange& ex, const HostsSnapshot& hosts,
+                                                                   const std::string& ref) {
+  using Found = ModelSnapshot::Found;
+  auto found = flock_.model.snapshot()->container(ref);
+  if (found.found != Found::kNone) co_return found;
+  // Not known: ask every healthy host (a container made directly on an engine a moment ago,
+  // its event not seen yet, or through another flocker replica, is found all the same).
   auto replies = co_await call_hosts(ex, healthy_hosts(*hosts), http::verb::get,
                                      "/containers/" + docker::url_encode(ref) + "/json", {},
                                      flock_.options.engine_timeout);
-  std::vector<std::pair<ContainerRecord, const HostState*>> matches;
+  std::vector<ContainerRecord> matches;
   std::set<std::string> ids;
   for (auto& r : replies) {
     if (!r.result.ok()) continue;
     const unsigned status = r.result.response.result_int();
     if (status == 500 && r.result.response.body().find("Multiple IDs") != std::string::npos) {
-      co_await ex.respond_error(http::status::internal_server_error, docker::ambiguous_prefix(ref));
-      co_return std::nullopt;
+      co_return ModelSnapshot::ContainerLookup{Found::kAmbiguous, {}};
     }
     if (status != 200) continue;
     docker::dom::parser parser;
     docker::dom::element root;
     if (parser.parse(r.result.response.body()).get(root)) continue;
     ContainerRecord rec{std::string(docker::string_field(root, "Id")), r.host->name,
-                        std::string(bare_name(docker::string_field(root, "Name")))};
+                        std::string(bare_name(docker::string_field(root, "Name"))), {}, 0};
     if (rec.id.empty() || !ids.insert(rec.id).second) continue;
-    matches.emplace_back(rec, r.host);
+    matches.push_back(std::move(rec));
   }
-  if (matches.size() > 1) {
+  if (matches.size() > 1) co_return ModelSnapshot::ContainerLookup{Found::kAmbiguous, {}};
+  if (matches.empty()) co_return ModelSnapshot::ContainerLookup{};
+  const ContainerRecord record = matches[0];
+  flock_.model.edit(record.host, [&](HostEdit& e) { e.containers().put(record); });
+  co_return ModelSnapshot::ContainerLookup{Found::kOne, record};
+}
+
+Task<std::optional<std::pair<ContainerRecord, const HostState*>>> FlockHandler::owner_of(
+    Exchange& ex, const HostsSnapshot& hosts, const std::string& ref) {
+  using Found = ModelSnapshot::Found;
+  auto found = co_await locate_container(ex, hosts, ref);
+  if (found.found == Found::kAmbiguous) {
     co_await ex.respond_error(http::status::internal_server_error, docker::ambiguous_prefix(ref));
     co_return std::nullopt;
   }
-  if (matches.empty()) {
+  const HostState* h = found.found == Found::kOne ? find_host(*hosts, found.container.host) : nullptr;
+  if (!h) {
     co_await ex.respond_error(http::status::not_found, docker::no_such_container(ref));
     co_return std::nullopt;
   }
-  flock_.index.put(matches[0].first);
-  co_return matches[0];
+  if (!h->healthy) {
+    co_await respond_host_down(ex, *h);
+    co_return std::nullopt;
+  }
+  co_return std::make_pair(found.container, h);
 }
 
 Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
@@ -109,8 +115,8 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
   }
   if (route.action == "rename") {  // names stay unique across the flock
     const std::string name = docker::query_param(route.target.query, "name").value_or("");
-    NameReservations names(flock_.index);
-    auto taken = flock_.index.by_name(name);
+    NameReservations names(flock_.names);
+    auto taken = flock_.model.snapshot()->container_by_name(name);
     if (!name.empty() && ((taken && taken->id != record.id) || !names.reserve(name))) {
       std::string holder = "(a container being renamed)";
       if (taken) holder = taken->id;
@@ -123,12 +129,14 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
       co_await respond_host_down(ex, *host, result.error);
       co_return;
     }
-    if (result.response.result_int() == 204) flock_.index.rename(record.id, name);
+    if (result.response.result_int() == 204) {
+      flock_.model.edit(host->name, [&](HostEdit& e) { e.containers().rename(record.id, name); });
+    }
     co_await respond_engine(ex, std::move(result.response));
     co_return;
   }
   if (route.action == "exec" || (method == http::verb::delete_ && route.action.empty())) {
-    // Small answers the index learns from: an exec ID, or a removal.
+    // Small answers the model learns from: an exec ID, or a removal.
     auto body = co_await ex.read_body(1 << 20);
     if (!body) co_return;
     auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), *body));
@@ -141,10 +149,10 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
       docker::dom::parser parser;
       docker::dom::element root;
       if (!parser.parse(result.response.body()).get(root)) {
-        flock_.index.put_exec(std::string(docker::string_field(root, "Id")), host->name);
+        flock_.execs.put(std::string(docker::string_field(root, "Id")), host->name);
       }
     } else if (route.action.empty() && status == 204) {
-      flock_.index.remove(record.id);
+      flock_.model.edit(host->name, [&](HostEdit& e) { e.containers().remove(record.id); });
     }
     co_await respond_engine(ex, std::move(result.response));
     co_return;
@@ -155,7 +163,7 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
 Task<void> FlockHandler::exec(Exchange& ex, const docker::Route& route) {
   auto hosts = flock_.inventory.snapshot();
   const HostState* host = nullptr;
-  if (auto known = flock_.index.exec_host(route.id)) host = find_host(*hosts, *known);
+  if (auto known = flock_.execs.host(route.id)) host = find_host(*hosts, *known);
   if (!host) {
     auto replies = co_await call_hosts(ex, healthy_hosts(*hosts), http::verb::get,
                                        "/exec/" + docker::url_encode(route.id) + "/json", {},
@@ -163,7 +171,7 @@ Task<void> FlockHandler::exec(Exchange& ex, const docker::Route& route) {
     for (auto& r : replies) {
       if (r.result.ok() && r.result.response.result_int() == 200) {
         host = r.host;
-        flock_.index.put_exec(route.id, host->name);
+        flock_.execs.put(route.id, host->name);
         break;
       }
     }
@@ -175,32 +183,50 @@ Task<void> FlockHandler::exec(Exchange& ex, const docker::Route& route) {
   co_await forward_to(ex, *host);
 }
 
-Task<std::vector<const HostState*>> FlockHandler::hosts_with_image(Exchange& ex,
-                                                                   const HostsSnapshot& hosts,
-                                                                   const std::string& name) {
-  const std::string normalized = docker::normalize_image(name);
-  std::vector<const HostState*> have, unknown;
-  for (const auto* h : healthy_hosts(*hosts)) {
-    if (!h->images) {
-      unknown.push_back(h);
-    } else if (h->images->count(normalized) || h->images->count(name)) {
-      have.push_back(h);
+Task<std::vector<const HostState*>> FlockHandler::holders(Exchange& ex, const HostsSnapshot& hosts,
+                                                          const std::vector<std::string>& known,
+                                                          const std::string& path) {
+  auto model = flock_.model.snapshot();
+  std::vector<const HostState*> have, down, unsure;
+  for (const auto& h : *hosts) {
+    const HostObjects* objects = model->host(h.name);
+    if (std::find(known.begin(), known.end(), h.name) != known.end()) {
+      (h.healthy ? have : down).push_back(&h);
+    } else if (h.healthy && (!objects || !objects->synced)) {
+      unsure.push_back(&h);  // resyncing: the model cannot say it lacks the object
     }
   }
-  // IDs, ID prefixes and anything the image sets cannot answer: ask the hosts.
-  const std::string path = "/images/" + name + "/json";
-  if (have.empty()) {
-    have = co_await hosts_answering(ex, healthy_hosts(*hosts), path);
-  } else if (!unknown.empty()) {
-    auto more = co_await hosts_answering(ex, unknown, path);
+  if (!unsure.empty()) {
+    auto more = co_await hosts_answering(ex, unsure, path);
     have.insert(have.end(), more.begin(), more.end());
   }
+  have.insert(have.end(), down.begin(), down.end());  // healthy holders first
   co_return have;
+}
+
+Task<std::vector<const HostState*>> FlockHandler::hosts_with_image(Exchange& ex, const HostsSnapshot& hosts,
+                                                                   const std::string& name) {
+  co_return co_await holders(ex, hosts, flock_.model.snapshot()->image_holders(name),
+                             "/images/" + name + "/json");
+}
+
+Task<std::vector<const HostState*>> FlockHandler::volume_hosts(Exchange& ex, const HostsSnapshot& hosts,
+                                                               const std::string& name) {
+  co_return co_await holders(ex, hosts, flock_.model.snapshot()->volume_holders(name),
+                             "/volumes/" + docker::url_encode(name));
+}
+
+Task<std::vector<const HostState*>> FlockHandler::network_hosts(Exchange& ex, const HostsSnapshot& hosts,
+                                                                const std::string& ref) {
+  co_return co_await holders(ex, hosts, flock_.model.snapshot()->network_holders(ref),
+                             "/networks/" + docker::url_encode(ref));
 }
 
 Task<void> FlockHandler::image(Exchange& ex, const docker::Route& route) {
   auto hosts = flock_.inventory.snapshot();
   auto have = co_await hosts_with_image(ex, hosts, route.id);
+  // An image is a copy wherever it is: the hosts that answer now are enough.
+  std::erase_if(have, [](const HostState* h) { return !h->healthy; });
   if (have.empty()) {
     co_await ex.respond_error(http::status::not_found, docker::no_such_image(route.id));
     co_return;
@@ -296,42 +322,26 @@ Task<std::vector<const HostState*>> FlockHandler::hosts_answering(
 
 Task<void> FlockHandler::network(Exchange& ex, const docker::Route& route) {
   auto hosts = flock_.inventory.snapshot();
-  const std::string path = "/networks/" + docker::url_encode(route.id);
-  const auto method = ex.request().method();
   if (route.action == "connect" || route.action == "disconnect") {
-    // To the host of the container being connected (its body names it).
-    auto body = co_await ex.read_body(1 << 20);
-    if (!body) co_return;
-    docker::dom::parser parser;
-    docker::dom::element root;
-    std::string container;
-    if (!parser.parse(*body).get(root)) container = std::string(docker::string_field(root, "Container"));
-    auto owner = co_await owner_of(ex, hosts, container);
-    if (!owner) co_return;
-    auto result = co_await call_host(ex, *owner->second, client_request(ex, std::string(ex.request().target()), *body));
-    if (!result.ok()) {
-      co_await respond_host_down(ex, *owner->second, result.error);
-      co_return;
-    }
-    co_await respond_engine(ex, std::move(result.response));
+    co_await network_connect(ex, route, hosts);
     co_return;
   }
-  auto have = co_await hosts_answering(ex, healthy_hosts(*hosts), path);
+  auto have = co_await network_hosts(ex, hosts, route.id);
   if (have.empty()) {
     co_await ex.respond_error(http::status::not_found, "network " + route.id + " not found");
     co_return;
   }
-  if (method != http::verb::delete_) {
+  if (ex.request().method() != http::verb::delete_) {
     co_await forward_to(ex, *have[0]);
     co_return;
   }
-  // Removal: the network's name on every host that has it (each host has its own ID).
-  auto first = co_await call_host(ex, *have[0], transport::make_request(http::verb::get, path));
+  // Removal: by name on every host that has a network of that name (a network shared by
+  // every host has its own ID on each).
   std::string name = route.id;
-  docker::dom::parser parser;
-  docker::dom::element root;
-  if (first.ok() && !parser.parse(first.response.body()).get(root)) name = std::string(docker::string_field(root, "Name"));
-  auto everywhere = co_await hosts_answering(ex, healthy_hosts(*hosts), "/networks/" + docker::url_encode(name));
+  if (const HostObjects* objects = flock_.model.snapshot()->host(have[0]->name)) {
+    if (const auto* n = objects->network(route.id)) name = n->name;
+  }
+  auto everywhere = co_await network_hosts(ex, hosts, name);
   auto replies = co_await call_hosts(ex, everywhere, http::verb::delete_, "/networks/" + docker::url_encode(name));
   for (auto& r : replies) {
     if (!is_2xx(r.result)) {
@@ -342,14 +352,51 @@ Task<void> FlockHandler::network(Exchange& ex, const docker::Route& route) {
       }
       co_return;
     }
+    flock_.model.edit(r.host->name, [&](HostEdit& e) {
+      auto& t = e.networks();
+      if (auto it = t.id_by_name.find(name); it != t.id_by_name.end()) t.remove(std::string(it->second));
+    });
   }
   co_await ex.respond(http::response<http::string_body>{http::status::no_content, 11});
 }
 
+// docker network connect/disconnect NET CONTAINER: to the container's host. A local network
+// lives on one host: a container elsewhere cannot join it.
+Task<void> FlockHandler::network_connect(Exchange& ex, const docker::Route& route, const HostsSnapshot& hosts) {
+  auto body = co_await ex.read_body(1 << 20);
+  if (!body) co_return;
+  docker::dom::parser parser;
+  docker::dom::element root;
+  std::string container;
+  if (!parser.parse(*body).get(root)) container = std::string(docker::go_string(root, "Container"));
+  auto owner = co_await owner_of(ex, hosts, container);
+  if (!owner) co_return;
+  const HostState* host = owner->second;
+  if (route.action == "connect" && !docker::is_predefined_network(route.id)) {
+    auto have = co_await network_hosts(ex, hosts, route.id);
+    const bool here = std::find(have.begin(), have.end(), host) != have.end();
+    if (!have.empty() && !here) {
+      std::vector<std::string> names;
+      for (const auto* h : have) names.push_back(h->name);
+      co_await ex.respond_error(
+          http::status::conflict,
+          fmt::format("container {} is on host {}, and network {} is on host {}: a container can only "
+                      "join a network of its own host",
+                      container, host->name, route.id, fmt::join(names, ", ")));
+      co_return;
+    }
+  }
+  auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), *body));
+  if (!result.ok()) {
+    co_await respond_host_down(ex, *host, result.error);
+    co_return;
+  }
+  co_await respond_engine(ex, std::move(result.response));
+}
+
 Task<void> FlockHandler::volume(Exchange& ex, const docker::Route& route) {
   auto hosts = flock_.inventory.snapshot();
-  const std::string path = "/volumes/" + docker::url_encode(route.id);
-  auto have = co_await hosts_answering(ex, healthy_hosts(*hosts), path);
+  auto have = co_await volume_hosts(ex, hosts, route.id);
   if (have.empty()) {
     co_await ex.respond_error(http::status::not_found, "get " + route.id + ": no such volume");
     co_return;
@@ -372,8 +419,36 @@ Task<void> FlockHandler::volume(Exchange& ex, const docker::Route& route) {
       }
       co_return;
     }
+    flock_.model.edit(have[i]->name, [&](HostEdit& e) { e.volumes().by_name.erase(route.id); });
   }
   co_await respond_engine(ex, std::move(results[0].response));
+}
+
+// Plugins are read, never installed (the route table refuses the rest): GET
+// /plugins/{name}/json from the first host that has it, else docker's own not-found, which
+// `docker inspect NAME` needs to end in "No such object".
+Task<void> FlockHandler::plugin(Exchange& ex) {
+  auto hosts = flock_.inventory.snapshot();
+  auto healthy = healthy_hosts(*hosts);
+  if (healthy.empty()) {
+    co_await ex.respond_error(http::status::service_unavailable, "no healthy host in the flock");
+    co_return;
+  }
+  auto replies = co_await call_hosts(ex, healthy, http::verb::get, std::string(ex.request().target()), {},
+                                     flock_.options.engine_timeout);
+  HostReply* refusal = nullptr;
+  for (auto& r : replies) {
+    if (is_2xx(r.result)) {
+      co_await respond_engine(ex, std::move(r.result.response));
+      co_return;
+    }
+    if (r.result.ok() && !refusal) refusal = &r;
+  }
+  if (refusal) {
+    co_await respond_engine(ex, std::move(refusal->result.response));
+  } else {
+    co_await respond_host_down(ex, *replies[0].host, replies[0].result.error);
+  }
 }
 
 Task<void> FlockHandler::any_host(Exchange& ex) {

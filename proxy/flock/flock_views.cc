@@ -104,9 +104,6 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
   if (!collected) co_return;
   auto& bodies = *collected;
   const auto& q = filter.query;
-  const bool complete = docker::query_true(q, "all") && !docker::query_param(q, "filters") &&
-                        !docker::query_param(q, "limit") && !docker::query_param(q, "since") &&
-                        !docker::query_param(q, "before");
   int64_t limit = -1;
   if (auto l = docker::query_param(q, "limit")) limit = std::strtoll(l->c_str(), nullptr, 10);
   if (limit <= 0) limit = -1;
@@ -119,28 +116,6 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
   if (!failure.empty()) {
     co_await ex.respond_error(http::status::bad_gateway, failure);
     co_return;
-  }
-  // A full list of a host is the truth about it: the ownership index follows it (at most
-  // once a second per host; its event stream keeps the index current in between).
-  if (complete) {
-    for (const auto& b : bodies) {
-      if (!flock_.index.claim_refresh(b.host, std::chrono::seconds(1))) continue;
-      docker::dom::parser parser;
-      docker::dom::element root;
-      docker::dom::array array;
-      if (parser.parse(b.body).get(root) || root.get_array().get(array)) continue;
-      std::vector<ContainerRecord> records;
-      for (auto c : array) {
-        std::string name;
-        docker::dom::array names;
-        std::string_view first;
-        if (!c["Names"].get_array().get(names) && names.size() && !names.at(0).get_string().get(first)) {
-          name = std::string(first);
-        }
-        records.push_back({std::string(docker::string_field(c, "Id")), b.host, name});
-      }
-      flock_.index.replace_host(b.host, std::move(records));
-    }
   }
   co_await respond_json(ex, http::status::ok, std::move(merged));
 }

@@ -57,22 +57,4 @@ Task<std::vector<HostReply>> call_hosts(Exchange& ex, const std::vector<const Ho
 // Base64url, as X-Registry-Auth wants.
 std::string base64url(std::string_view data);
 
-// Releases name reservations when a create or rename is over.
-class NameReservations {
- public:
-  explicit NameReservations(OwnershipIndex& index) : index_(index) {}
-  ~NameReservations() {
-    for (const auto& n : names_) index_.release_name(n);
-  }
-  bool reserve(const std::string& name) {
-    if (!index_.reserve_name(name)) return false;
-    names_.push_back(name);
-    return true;
-  }
-
- private:
-  OwnershipIndex& index_;
-  std::vector<std::string> names_;
-};
-
 }  // namespace flocker::flock

@@ -1,21 +1,18 @@
 // The flock as the proxy sees it: every host from the decider's List, with its health and
-// the figures a decider needs (containers, NCPU, MemTotal, images). Read on every request
-// by every I/O thread as an immutable snapshot; written by the control plane.
+// the figures a decider needs (containers, NCPU, MemTotal). Read on every request by every
+// I/O thread as an immutable snapshot; written by the control plane. (What each host holds
+// is the object model's.)
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "transport/address.h"
 
 namespace flocker::flock {
-
-// The images a host has: normalized references ("busybox:latest") and IDs ("sha256:...").
-using ImageSet = std::set<std::string, std::less<>>;
 
 struct HostState {
   std::string name;
@@ -32,7 +29,6 @@ struct HostState {
   std::string api_version;     // "1.41"
   std::string engine_version;  // "20.10.24+dfsg1"
   int64_t containers_running = 0, containers_total = 0, ncpu = 0, mem_total = 0;
-  std::shared_ptr<const ImageSet> images;  // null: not known yet
 };
 
 using HostList = std::vector<HostState>;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
 #include <boost/asio/write.hpp>
 
 #include "deadline.h"
@@ -131,6 +133,18 @@ Task<bool> StreamCall::write(std::string_view raw) {
   co_await asio::async_write(conn_->socket, asio::buffer(raw), ec_token(ec));
   co_return !ec;
 }
+
+Task<bool> StreamCall::write_chunk(std::string_view data) {
+  if (data.empty()) co_return true;  // an empty chunk would end the body
+  const std::string size = fmt::format("{:x}\r\n", data.size());
+  const std::array<asio::const_buffer, 3> pieces{asio::buffer(size), asio::buffer(data),
+                                                 asio::buffer("\r\n", 2)};
+  error_code ec;
+  co_await asio::async_write(conn_->socket, pieces, ec_token(ec));
+  co_return !ec;
+}
+
+Task<bool> StreamCall::finish_chunks() { co_return co_await write("0\r\n\r\n"); }
 
 void StreamCall::set_framing(bool chunked, std::optional<uint64_t> length, unsigned status) {
   if (status == 204 || status == 304) {

@@ -53,6 +53,10 @@ class StreamCall {
                                                  const http::request_header<>& header,
                                                  CallResult& failure);
   Task<bool> write(std::string_view raw);
+  // For a header that says Transfer-Encoding: chunked: one chunk (none for empty data), and
+  // the last chunk that ends the body.
+  Task<bool> write_chunk(std::string_view data);
+  Task<bool> finish_chunks();
   Task<bool> read_header(CallResult& failure);
 
   const http::response_header<>& header() const { return header_; }

@@ -158,9 +158,9 @@ struct FlockHarness {
 
   // Whether the proxy's inventory knows that `host` has `image`.
   bool knows_image(const std::string& host, const std::string& image) {
-    auto hosts = the_flock->inventory.snapshot();
-    auto* h = flock::find_host(*hosts, host);
-    return h && h->images && h->images->count(image);
+    auto model = the_flock->model.snapshot();
+    auto* h = model->host(host);
+    return h && h->image(image);
   }
 
   std::string address() const { return server->bound().at(0).text; }

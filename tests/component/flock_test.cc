@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "fake_engine.h"
 #include "flock_harness.h"
 
 using namespace flocker;
@@ -398,26 +399,33 @@ TEST(Flock, ALoadToSeveralHostsCopiesTheUploadToEach) {
   c.send("0\r\n\r\n");
   auto res = c.read_response();
   ASSERT_EQ(res.result_int(), 200) << res.body();
+  const uint64_t sum = checksum_update(1469598103934665603ull, archive.data(), archive.size());
   for (auto* e : {&f.e1, &f.e2, &f.e3}) {
-    auto loads = e->requests("/images/load");
+    auto loads = e->loads();
     ASSERT_EQ(loads.size(), 1u) << e->name();
-    EXPECT_TRUE(loads[0].body == archive) << e->name() << " got " << loads[0].body.size() << " bytes";
+    EXPECT_EQ(loads[0].bytes, archive.size()) << e->name();
+    EXPECT_EQ(loads[0].sum, sum) << e->name();
     EXPECT_TRUE(contains(res.body(), "Loaded 3145728 bytes on " + e->name())) << res.body();
   }
 }
 
-TEST(Flock, VolumesCreatedEverywhereAreListedOnce) {
+TEST(Flock, SharedVolumesCreatedEverywhereAreListedOnce) {
   FlockHarness f;
   f.decider.on_route = [](const v1::RouteRequest& req, v1::RouteResponse& resp) {
+    EXPECT_EQ(req.scope(), v1::OBJECT_SCOPE_SHARED) << req.body();
     for (const auto& c : req.candidates()) resp.add_hosts(c.name());
     return grpc::Status::OK;
   };
-  EXPECT_EQ(f.request("POST", "/v1.41/volumes/create", R"({"Name":"data"})").result_int(), 201);
-  auto unnamed = f.request("POST", "/v1.41/volumes/create", R"({"Driver":"local"})");
+  // Shared storage: the local driver on NFS, and a volume plugin's driver.
+  EXPECT_EQ(f.request("POST", "/v1.41/volumes/create",
+                      R"({"Name":"data","DriverOpts":{"type":"nfs","o":"addr=198.18.0.1","device":":/x"}})")
+                .result_int(),
+            201);
+  auto unnamed = f.request("POST", "/v1.41/volumes/create", R"({"Driver":"sharedfs"})");
   EXPECT_EQ(unnamed.result_int(), 201);
   auto list = f.request("GET", "/v1.41/volumes");
   simdjson::dom::parser p;
-  EXPECT_EQ(p.parse(list.body())["Volumes"].get_array().size(), 2u) << list.body();
+  ASSERT_EQ(p.parse(list.body())["Volumes"].get_array().size(), 2u) << list.body();
   // The unnamed volume got one generated name, the same on every host.
   auto a = f.e1.requests("/volumes/create").back().body, b = f.e3.requests("/volumes/create").back().body;
   EXPECT_EQ(a, b);
@@ -442,7 +450,7 @@ TEST(Flock, EventsFromEveryHostTaggedAndTheStreamEndsWithItsClient) {
 
 TEST(Flock, UnsupportedEndpointsAnswer501AndUnknownOnes404) {
   FlockHarness f;
-  for (const char* path : {"/v1.41/swarm", "/v1.41/services", "/v1.41/nodes", "/v1.41/secrets", "/v1.41/plugins"}) {
+  for (const char* path : {"/v1.41/swarm", "/v1.41/services", "/v1.41/nodes", "/v1.41/secrets", "/v1.41/plugins/pull"}) {
     auto res = f.request("GET", path);
     EXPECT_EQ(res.result_int(), 501) << path;
     EXPECT_TRUE(contains(res.body(), "flocker does not support")) << res.body();

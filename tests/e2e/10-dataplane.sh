@@ -117,7 +117,8 @@ echo "== docker-compose"
 compose_two_services "$work/compose"
 
 echo "== ping headers"
-direct=$(curl -sI "http://127.0.0.1:$((FLOCK_PORT_BASE + 1))/_ping" | grep -iE '^(api-version|ostype|docker-experimental|builder-version|cache-control|pragma):' | sort | tr -d '\r')
+engine=$(flock_engine_tcp 1)
+direct=$(curl -sI "http://${engine#tcp://}/_ping" | grep -iE '^(api-version|ostype|docker-experimental|builder-version|cache-control|pragma):' | sort | tr -d '\r')
 proxied=$(curl -sI "http://${PROXY#tcp://}/_ping" | grep -iE '^(api-version|ostype|docker-experimental|builder-version|cache-control|pragma):' | sort | tr -d '\r')
 expect_eq "HEAD /_ping: the negotiation headers of the engine" "$direct" "$proxied"
 expect_match "HEAD /_ping carries Api-Version" "Api-Version: 1.41" "$proxied"

@@ -137,7 +137,8 @@ flock_engine_stop "$vi" kill
 sleep 1.5
 expect_match "docker ps keeps working with the others" "web" "$(P ps --format '{{.Names}}')"
 expect_match "docker info shows it unhealthy" "Unhealthy" "$(P info 2>/dev/null)"
-expect_match "its containers answer 502 naming the host" "host $victim \(tcp://127.0.0.1:[0-9]+\) is unreachable" \
+victim_addr=$(flock_engine_tcp "$vi")
+expect_match "its containers answer 502 naming the host" "host $victim \(${victim_addr//./\\.}\) is unreachable" \
   "$(P logs "$victim_container" 2>&1 || true)"
 for n in 1 2 3; do
   P run -d --name "while-down-$n" "$IMG" sleep 600 >/dev/null

@@ -8,7 +8,7 @@ source "$(dirname "$0")/certs.sh"
 e2e_begin security 2
 
 PKI=$FLOCK_DIR/pki
-make_test_certs "$PKI"
+make_test_certs "$PKI" "$(flock_engine_ip 2)"  # engine 2 serves this certificate at its address
 # Engine 2 again, now answering only TLS with client certificates on its tcp port.
 flock_engine_stop 2
 FLOCK_ENGINE_ARGS="--tlsverify --tlscacert $PKI/ca.pem --tlscert $PKI/server-cert.pem --tlskey $PKI/server-key.pem" \
@@ -148,7 +148,7 @@ expect_eq "--engine-tls-ca/cert/key: the --tlsverify engine answers through the 
 set +e
 out=$(docker -H "tcp://127.0.0.1:$((PORT + 3))" info -f '{{.ID}}' 2>&1)
 set -e
-expect_match "without the client certificate the engine refuses the proxy: the user gets a 502 naming it" "engine tcp://127.0.0.1:$((FLOCK_PORT_BASE + 2))" "$out"
+expect_match "without the client certificate the engine refuses the proxy: the user gets a 502 naming it" "engine $(flock_engine_tcp 2)" "$out"
 expect_match "  ...and the proxy logs the engine's TLS alert" "alert bad certificate" \
   "$(cat "$FLOCK_DIR/proxy-engine-nocert.log")"
 

@@ -1,10 +1,14 @@
 #include "fake_docker.h"
 
+#include "fake_engine.h"
+
 #include <fmt/format.h>
 #include <simdjson.h>
 #include <sys/socket.h>
 
 #include <atomic>
+#include <limits>
+#include <sstream>
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -73,14 +77,21 @@ struct FakeDocker::Impl {
     std::string id, name, image;
     int64_t created;
     bool running = true;
+    std::string body;  // the create body
+  };
+  struct Network {
+    std::string id, name, driver;
   };
   std::mutex mu;
   std::condition_variable events_cv;
   std::vector<Container> containers;
   std::map<std::string, std::string> images;  // ref -> id
-  std::set<std::string> volumes, networks;
+  std::map<std::string, uint64_t> archive_sizes;  // image id -> `docker save` payload bytes
+  std::map<std::string, std::string> volumes;  // name -> driver
+  std::vector<Network> networks;
   std::map<std::string, std::string> execs;   // exec id -> container id
   std::vector<RecordedRequest> recorded;
+  std::vector<Archive> loads;
   std::deque<std::string> events;             // every event so far
   int event_streams = 0;
 
@@ -111,10 +122,100 @@ struct FakeDocker::Impl {
     events.push_back(std::move(json));
     events_cv.notify_all();
   }
+
+  void event(std::string_view type, std::string_view action, std::string_view id, std::string attrs = "") {
+    push_event(fmt::format(R"({{"Type":"{}","Action":"{}","Actor":{{"ID":"{}","Attributes":{{{}}}}},"time":1}})",
+                           type, action, id, attrs));
+  }
+
+  // A network by ID, name or ID prefix (docker's order).
+  Network* network(const std::string& ref) {
+    for (auto& n : networks) {
+      if (n.id == ref || n.name == ref) return &n;
+    }
+    for (auto& n : networks) {
+      if (!ref.empty() && n.id.starts_with(ref)) return &n;
+    }
+    return nullptr;
+  }
+
+  // An image by tag, ID or ID prefix (with or without "sha256:").
+  std::string image_id(const std::string& ref) {
+    if (images.count(ref)) return images[ref];
+    if (images.count(ref + ":latest")) return images[ref + ":latest"];
+    for (auto& [r, id] : images) {
+      if (!ref.empty() && (id.starts_with(ref) || id.starts_with("sha256:" + ref))) return id;
+    }
+    return "";
+  }
+
+  void add_volume(const std::string& name, const std::string& driver) {
+    if (volumes.count(name)) return;
+    volumes[name] = driver;
+    event("volume", "create", name, "\"driver\":" + quote(driver));
+  }
+
+  // What a create refers to, checked as dockerd checks it; the error message, or "".
+  std::string check_refs(const std::string& body) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element root, hc;
+    if (parser.parse(body).get(root) || root["HostConfig"].get(hc)) return "";
+    auto strings = [&](const char* key) {
+      std::vector<std::string> out;
+      simdjson::dom::array a;
+      if (!hc[key].get_array().get(a)) {
+        for (auto item : a) {
+          std::string_view v;
+          if (!item.get_string().get(v)) out.emplace_back(v);
+        }
+      }
+      return out;
+    };
+    for (const auto& from : strings("VolumesFrom")) {
+      std::string c = from.substr(0, from.find(':'));
+      if (!find(c)) return "No such container: " + c;
+    }
+    for (const auto& link : strings("Links")) {
+      std::string c = link.substr(0, link.find(':'));
+      if (!find(c)) return "could not get container for " + c;
+    }
+    for (const char* key : {"NetworkMode", "PidMode", "IpcMode"}) {
+      std::string_view mode;
+      if (hc[key].get_string().get(mode)) continue;
+      if (mode.starts_with("container:")) {
+        if (!find(std::string(mode.substr(10)))) return "No such container: " + std::string(mode.substr(10));
+      } else if (std::string(key) == "NetworkMode" && !mode.empty() && mode != "default" && !network(std::string(mode))) {
+        return "network " + std::string(mode) + " not found";
+      }
+    }
+    simdjson::dom::object endpoints;
+    if (!root["NetworkingConfig"]["EndpointsConfig"].get_object().get(endpoints)) {
+      for (auto e : endpoints) {
+        if (!network(std::string(e.key))) return "network " + std::string(e.key) + " not found";
+      }
+    }
+    for (const auto& bind : strings("Binds")) {  // named volumes are made on first use
+      auto colon = bind.find(':');
+      if (colon != std::string::npos && colon > 0 && bind[0] != '/') add_volume(bind.substr(0, colon), "local");
+    }
+    return "";
+  }
 };
+
+namespace {
+
+// `docker save` of a fake image: a header line, then `size` pattern bytes.
+std::string archive_header(const std::string& id, const std::string& ref) {
+  return "FAKEIMAGE " + id + " " + ref + "\n";
+}
+
+}  // namespace
 
 FakeDocker::FakeDocker(std::string name, int port)
     : impl_(std::make_unique<Impl>()), name_(std::move(name)), port_(port) {
+  for (const char* predefined : {"bridge", "host", "none"}) {  // every engine has its own
+    impl_->networks.push_back({hex_id(name_ + "/net/" + predefined), predefined, predefined});
+  }
   start();
 }
 
@@ -140,7 +241,10 @@ void FakeDocker::start() {
       if (ec || !state.running || state.generation != gen) return;
       std::lock_guard lock(state.mu);
       state.sockets.push_back(socket);
-      state.threads.emplace_back([this, socket] { serve(*socket); });
+      state.threads.emplace_back([this, socket] {
+        serve(*socket);
+        ::shutdown(socket->native_handle(), SHUT_RDWR);  // the peer sees the end, as from a real engine
+      });
     }
   });
 }
@@ -166,7 +270,7 @@ void FakeDocker::stop() {
 std::string FakeDocker::add_container(const std::string& name, const std::string& image,
                                       int64_t created, const std::string& id, bool announce) {
   std::lock_guard lock(impl_->mu);
-  Impl::Container c{id.empty() ? hex_id(name_ + "/" + name) : id, name, image, created};
+  Impl::Container c{id.empty() ? hex_id(name_ + "/" + name) : id, name, image, created, true, ""};
   impl_->containers.push_back(c);
   if (announce) {
     impl_->push_event(fmt::format(
@@ -176,11 +280,69 @@ std::string FakeDocker::add_container(const std::string& name, const std::string
   return c.id;
 }
 
-void FakeDocker::add_image(const std::string& ref, const std::string& id) {
+void FakeDocker::add_image(const std::string& ref, const std::string& id, uint64_t archive_size) {
   std::lock_guard lock(impl_->mu);
   impl_->images[ref] = id.empty() ? "sha256:" + hex_id(ref) : id;
+  impl_->archive_sizes[impl_->images[ref]] = archive_size;
   impl_->push_event(R"({"Type":"image","Action":"tag","Actor":{"ID":")" + impl_->images[ref] +
                     R"(","Attributes":{"name":")" + ref + R"("}},"time":1})");
+}
+
+void FakeDocker::add_volume(const std::string& name, const std::string& driver) {
+  std::lock_guard lock(impl_->mu);
+  impl_->add_volume(name, driver);
+}
+
+std::string FakeDocker::add_network(const std::string& name, const std::string& driver) {
+  std::lock_guard lock(impl_->mu);
+  Impl::Network n{hex_id(name_ + "/net/" + name), name, driver};
+  impl_->networks.push_back(n);
+  impl_->event("network", "create", n.id, "\"name\":" + quote(name) + ",\"type\":" + quote(driver));
+  return n.id;
+}
+
+bool FakeDocker::has_image(const std::string& ref) {
+  std::lock_guard lock(impl_->mu);
+  return !impl_->image_id(ref).empty();
+}
+
+bool FakeDocker::has_volume(const std::string& name) {
+  std::lock_guard lock(impl_->mu);
+  return impl_->volumes.count(name) > 0;
+}
+
+bool FakeDocker::has_network(const std::string& name) {
+  std::lock_guard lock(impl_->mu);
+  return impl_->network(name) != nullptr;
+}
+
+FakeDocker::Archive FakeDocker::image_archive(const std::string& ref) {
+  std::lock_guard lock(impl_->mu);
+  Archive a;
+  const std::string id = impl_->image_id(ref);
+  if (id.empty()) return a;
+  const std::string head = archive_header(id, impl_->images.count(ref) || impl_->images.count(ref + ":latest") ? ref : "-");
+  a.sum = checksum_update(1469598103934665603ull, head.data(), head.size());
+  const uint64_t size = impl_->archive_sizes[id];
+  std::string block;
+  for (uint64_t done = 0; done < size;) {
+    block.clear();
+    for (; block.size() < 65536 && done < size; ++done) block += pattern_byte(done);
+    a.sum = checksum_update(a.sum, block.data(), block.size());
+  }
+  a.bytes = head.size() + size;
+  return a;
+}
+
+std::vector<FakeDocker::Archive> FakeDocker::loads() {
+  std::lock_guard lock(impl_->mu);
+  return impl_->loads;
+}
+
+std::string FakeDocker::create_body(const std::string& ref) {
+  std::lock_guard lock(impl_->mu);
+  auto* c = impl_->find(ref);
+  return c ? c->body : "";
 }
 
 bool FakeDocker::has_container(const std::string& ref) {
@@ -218,12 +380,51 @@ void FakeDocker::serve(Socket& s) {
     http::request_parser<http::string_body> p;
     p.body_limit(64 << 20);
     error_code ec;
+    http::read_header(s, buffer, p, ec);
+    if (ec) return;
+    std::string target(p.get().target());
+    std::string path = target.substr(0, target.find('?'));
+    if (path.starts_with("/v1.")) path = path.substr(path.find('/', 1));
+    if (path == "/images/load") {
+      // docker load: the archive is read as it arrives, never whole, however large.
+      p.body_limit(std::numeric_limits<uint64_t>::max());
+      Archive got;
+      got.sum = 1469598103934665603ull;
+      std::string head;
+      while (!p.is_done() && !ec) {
+        http::read_some(s, buffer, p, ec);
+        auto& piece = p.get().body();
+        got.sum = checksum_update(got.sum, piece.data(), piece.size());
+        got.bytes += piece.size();
+        if (head.size() < 512 && head.find('\n') == std::string::npos) head += piece.substr(0, 512);
+        piece.clear();
+      }
+      if (ec) return;
+      std::lock_guard lock(im.mu);
+      im.recorded.push_back({"POST", target, "", {}});
+      im.loads.push_back(got);
+      std::istringstream words(head.substr(0, head.find('\n')));
+      std::string magic, id, ref;
+      words >> magic >> id >> ref;
+      std::string answer;
+      if (magic != "FAKEIMAGE" || id.empty()) {  // not a fake image: said as received
+        answer = fmt::format("{{\"stream\":\"Loaded {} bytes on {}\\n\"}}", got.bytes, name_);
+      } else {
+        im.images[ref == "-" ? id : ref] = id;  // saved by ID: loaded untagged
+        im.archive_sizes[id] = got.bytes - head.find('\n') - 1;
+        im.event("image", "load", id);
+        answer = "{\"stream\":\"Loaded image: " + ref + "\\n\"}";
+      }
+      answer += "\r\n";  // docker's JSON stream: a line per message
+      std::string reply = fmt::format(
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}", answer.size(), answer);
+      asio::write(s, asio::buffer(reply), ec);
+      if (ec) return;
+      continue;
+    }
     http::read(s, buffer, p, ec);
     if (ec) return;
     auto req = p.release();
-    std::string target(req.target());
-    std::string path = target.substr(0, target.find('?'));
-    if (path.starts_with("/v1.")) path = path.substr(path.find('/', 1));
     RecordedRequest rec{std::string(req.method_string()), target, req.body(), {}};
     for (const auto& f : req) rec.headers[std::string(f.name_string())] = std::string(f.value());
     {
@@ -274,16 +475,19 @@ void FakeDocker::serve(Socket& s) {
       std::string_view image;
       if (parser.parse(req.body()).get(root) || root["Image"].get_string().get(image)) {
         error(http::status::bad_request, "invalid JSON");
-      } else if (!im.images.count(std::string(image)) && !im.images.count(std::string(image) + ":latest")) {
+      } else if (im.image_id(std::string(image)).empty()) {
         error(http::status::not_found, "No such image: " + std::string(image));
       } else {
         std::string cname = query_value(target, "name");
         if (cname.empty()) cname = "c" + std::to_string(im.containers.size());
+        const std::string missing = im.check_refs(req.body());
         if (im.find(cname)) {
           error(http::status::conflict, "Conflict. The container name \"/" + cname + "\" is already in use");
+        } else if (!missing.empty()) {
+          error(http::status::not_found, missing);
         } else {
           Impl::Container c{hex_id(name_ + "/" + cname + std::to_string(im.recorded.size())), cname, std::string(image),
-                            static_cast<int64_t>(1000 + im.recorded.size()), false};
+                            static_cast<int64_t>(1000 + im.recorded.size()), false, req.body()};
           im.containers.push_back(c);
           im.push_event(fmt::format(R"({{"Type":"container","Action":"create","Actor":{{"ID":"{}","Attributes":{{"name":"{}"}}}},"time":1}})", c.id, cname));
           json(http::status::created, "{\"Id\":\"" + c.id + "\",\"Warnings\":[]}");
@@ -359,28 +563,115 @@ void FakeDocker::serve(Socket& s) {
       http::write(s, res, ec);
       if (ec) return;
       continue;
+    } else if (path.starts_with("/images/") && path.ends_with("/get") && path != "/images/get") {
+      // docker save: the header line, then the payload, chunked, 64 KiB at a time.
+      std::string ref = path.substr(8, path.size() - 12);
+      const std::string id = im.image_id(ref);
+      if (id.empty()) {
+        error(http::status::not_found, "No such image: " + ref);
+      } else {
+        const uint64_t size = im.archive_sizes[id];
+        lock.unlock();
+        std::string out = "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n";
+        std::string data = archive_header(id, im.images.count(ref) || im.images.count(ref + ":latest") ? ref : "-");
+        for (uint64_t done = 0;;) {
+          for (; data.size() < 65536 && done < size; ++done) data += pattern_byte(done);
+          if (data.empty()) break;
+          out += fmt::format("{:x}\r\n", data.size()) + data + "\r\n";
+          asio::write(s, asio::buffer(out), ec);
+          if (ec) return;
+          out.clear();
+          data.clear();
+        }
+        asio::write(s, asio::buffer(std::string("0\r\n\r\n")), ec);
+        if (ec) return;
+        continue;
+      }
     } else if (path.starts_with("/images/") && path.ends_with("/json")) {
       std::string ref = path.substr(8, path.size() - 13);
-      if (!im.images.count(ref) && im.images.count(ref + ":latest")) ref += ":latest";
-      if (im.images.count(ref)) {
-        json(http::status::ok, "{\"Id\":\"" + im.images[ref] + "\",\"Config\":{\"Env\":[\"IMAGE_ENV=1\"]}}");
+      const std::string id = im.image_id(ref);
+      if (!id.empty()) {
+        json(http::status::ok, "{\"Id\":\"" + id + "\",\"Config\":{\"Env\":[\"IMAGE_ENV=1\"]}}");
       } else {
         error(http::status::not_found, "No such image: " + ref);
       }
     } else if (path == "/volumes/create") {
       simdjson::dom::parser parser;
       simdjson::dom::element root;
-      std::string_view vname;
-      if (!parser.parse(req.body()).get(root) && !root["Name"].get_string().get(vname)) im.volumes.insert(std::string(vname));
-      json(http::status::created, "{\"Name\":" + quote(vname) + ",\"Driver\":\"local\"}");
+      std::string_view vname, driver = "local";
+      if (!parser.parse(req.body()).get(root)) {
+        if (root["Name"].get_string().get(vname)) {}
+        if (root["Driver"].get_string().get(driver)) {}
+      }
+      std::string made = vname.empty() ? hex_id(name_ + "/vol" + std::to_string(im.recorded.size())) : std::string(vname);
+      im.add_volume(made, std::string(driver));
+      json(http::status::created, "{\"Name\":" + quote(made) + ",\"Driver\":" + quote(im.volumes[made]) +
+                                      ",\"Scope\":\"local\"}");
     } else if (path == "/volumes") {
       std::string out = "{\"Volumes\":[";
       bool first = true;
-      for (auto& v : im.volumes) {
-        out += (first ? "" : ",") + std::string("{\"Name\":") + quote(v) + "}";
+      for (auto& [v, driver] : im.volumes) {
+        out += (first ? "" : ",") + std::string("{\"Name\":") + quote(v) + ",\"Driver\":" + quote(driver) + "}";
         first = false;
       }
       json(http::status::ok, out + "],\"Warnings\":null}");
+    } else if (path.starts_with("/volumes/")) {
+      std::string vname = path.substr(9);
+      if (!im.volumes.count(vname)) {
+        error(http::status::not_found, "get " + vname + ": no such volume");
+      } else if (m == http::verb::delete_) {
+        im.volumes.erase(vname);
+        im.event("volume", "destroy", vname, "\"driver\":\"local\"");
+        res.result(http::status::no_content);
+      } else {
+        json(http::status::ok, "{\"Name\":" + quote(vname) + ",\"Driver\":" + quote(im.volumes[vname]) + "}");
+      }
+    } else if (path == "/networks" && m == http::verb::get) {
+      std::string out = "[";
+      for (auto& n : im.networks) {
+        if (out.size() > 1) out += ",";
+        out += fmt::format(R"({{"Name":{},"Id":"{}","Scope":"local","Driver":{}}})", quote(n.name), n.id, quote(n.driver));
+      }
+      json(http::status::ok, out + "]");
+    } else if (path == "/networks/create") {
+      simdjson::dom::parser parser;
+      simdjson::dom::element root;
+      std::string_view nname, driver = "bridge";
+      if (!parser.parse(req.body()).get(root)) {
+        if (root["Name"].get_string().get(nname)) {}
+        if (root["Driver"].get_string().get(driver)) {}
+      }
+      if (im.network(std::string(nname)) && im.network(std::string(nname))->name == nname) {
+        error(http::status::conflict, "network with name " + std::string(nname) + " already exists");
+      } else {
+        Impl::Network n{hex_id(name_ + "/net/" + std::string(nname)), std::string(nname), std::string(driver)};
+        im.networks.push_back(n);
+        im.event("network", "create", n.id, "\"name\":" + quote(nname) + ",\"type\":" + quote(driver));
+        json(http::status::created, "{\"Id\":\"" + n.id + "\",\"Warning\":\"\"}");
+      }
+    } else if (path.starts_with("/networks/")) {
+      std::string rest = path.substr(10);
+      std::string ref = rest.substr(0, rest.find('/'));
+      std::string action = rest.find('/') == std::string::npos ? "" : rest.substr(rest.find('/') + 1);
+      Impl::Network* n = im.network(ref);
+      if (!n) {
+        error(http::status::not_found, "network " + ref + " not found");
+      } else if (action == "connect" || action == "disconnect") {
+        res.body() = "";
+      } else if (m == http::verb::delete_) {
+        const std::string id = n->id;
+        std::erase_if(im.networks, [&](auto& x) { return x.id == id; });
+        im.event("network", "destroy", id, "\"name\":" + quote(ref));
+        res.result(http::status::no_content);
+      } else {
+        json(http::status::ok, fmt::format(R"({{"Name":{},"Id":"{}","Scope":"local","Driver":{}}})", quote(n->name),
+                                           n->id, quote(n->driver)));
+      }
+    } else if (path == "/plugins") {
+      json(http::status::ok, "[]");
+    } else if (path.starts_with("/plugins/")) {
+      std::string pname = path.substr(9, path.size() - 9 - 5);
+      error(http::status::not_found, "plugin \"" + pname + "\" not found");
     } else if (path == "/events") {
       // A live stream: chunked, every event so far (since=0) and every new one.
       const bool history = !query_value(target, "since").empty();

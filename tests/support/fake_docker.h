@@ -1,8 +1,15 @@
 // Test helper: an in-process Docker engine in miniature, for the flock's component tests.
-// It keeps containers and images in memory and speaks enough of the Engine API for the
-// proxy's routes: ping, version, info, container list/create/inspect/start/logs/rename/
-// delete/exec, exec inspect, image list/inspect/pull (with progress), volumes, networks,
-// prune, and a live /events stream. Every request is recorded.
+// It keeps containers, images, volumes and networks in memory and speaks enough of the
+// Engine API for the proxy's routes, answering as dockerd does where the proxy reads it:
+// ping, version, info, container list/create/inspect/start/logs/rename/delete/exec, exec
+// inspect, image list/inspect/pull (with progress)/save/load, volumes, networks (with the
+// predefined bridge, host and none), plugins (none), prune, and a live /events stream.
+//
+// A create checks what its body refers to as an engine does: a container in VolumesFrom,
+// Links or a "container:" mode, a user network, must be on this engine (else 404); a named
+// volume that does not exist is created. Image archives (`docker save`) are streamed: a
+// header line naming the image, then `archive_size` pattern bytes; `docker load` reads them
+// as a stream too and registers the image. Every request is recorded.
 #pragma once
 
 #include <condition_variable>
@@ -41,7 +48,23 @@ class FakeDocker {
   // change on its event streams (unless `announce` is false).
   std::string add_container(const std::string& name, const std::string& image, int64_t created,
                             const std::string& id = "", bool announce = true);
-  void add_image(const std::string& ref, const std::string& id = "");
+  // `archive_size`: the payload bytes of its `docker save` archive.
+  void add_image(const std::string& ref, const std::string& id = "", uint64_t archive_size = 1024);
+  void add_volume(const std::string& name, const std::string& driver = "local");
+  // Returns the network's ID.
+  std::string add_network(const std::string& name, const std::string& driver = "bridge");
+  bool has_image(const std::string& ref);
+  bool has_volume(const std::string& name);
+  bool has_network(const std::string& name);
+  // What `docker save` of `ref` streams: its length and checksum (checksum_update).
+  struct Archive {
+    uint64_t bytes = 0, sum = 0;
+  };
+  Archive image_archive(const std::string& ref);
+  // Every `docker load` body received, as it was read (a stream, never whole).
+  std::vector<Archive> loads();
+  // The create body of a container (as the engine received it).
+  std::string create_body(const std::string& id_or_name);
   bool has_container(const std::string& id_or_name);
   std::vector<RecordedRequest> requests(const std::string& path_prefix = "");
   // Every /events stream gets this event (a line of JSON).

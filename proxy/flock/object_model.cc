@@ -1,0 +1,313 @@
+#include "flock/object_model.h"
+
+#include <algorithm>
+
+#include "docker/image_ref.h"
+
+namespace flocker::flock {
+namespace {
+
+bool is_hex(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+}
+
+// The entry of an ordered map keyed by ID that `prefix` names uniquely; null when none or
+// several.
+template <class Map>
+const typename Map::mapped_type* unique_prefix(const Map& map, std::string_view prefix) {
+  const typename Map::mapped_type* found = nullptr;
+  for (auto it = map.lower_bound(prefix); it != map.end() && it->first.starts_with(prefix); ++it) {
+    if (found) return nullptr;
+    found = &it->second;
+  }
+  return found;
+}
+
+// Replaces a shared table with a private copy to write into.
+template <class T>
+void clone_into(std::shared_ptr<const T>& slot, T*& mine) {
+  auto copy = std::make_shared<T>(*slot);
+  mine = copy.get();
+  slot = std::move(copy);
+}
+
+}  // namespace
+
+std::string_view bare_name(std::string_view name) {
+  if (!name.empty() && name[0] == '/') name.remove_prefix(1);
+  return name;
+}
+
+// --- tables
+
+void ContainerTable::remove(std::string_view id) {
+  auto it = by_id.find(id);
+  if (it == by_id.end()) return;
+  auto n = id_by_name.find(it->second.name);
+  if (n != id_by_name.end() && n->second == it->first) id_by_name.erase(n);
+  by_id.erase(it);
+}
+
+void ContainerTable::put(ContainerRecord record) {
+  record.name = std::string(bare_name(record.name));
+  if (auto it = by_id.find(record.id); it != by_id.end()) {
+    // A repeat (the event after the proxy's own create): keep what is known.
+    if (record.name.empty()) record.name = it->second.name;
+    if (record.image.empty()) record.image = it->second.image;
+    if (record.created == 0) record.created = it->second.created;
+    remove(record.id);
+  }
+  if (!record.name.empty()) id_by_name[record.name] = record.id;
+  std::string id = record.id;
+  by_id.emplace(std::move(id), std::move(record));
+}
+
+void ContainerTable::rename(std::string_view id, std::string_view new_name) {
+  auto it = by_id.find(id);
+  if (it == by_id.end()) return;
+  auto n = id_by_name.find(it->second.name);
+  if (n != id_by_name.end() && n->second == it->first) id_by_name.erase(n);
+  it->second.name = std::string(bare_name(new_name));
+  id_by_name[it->second.name] = it->first;
+}
+
+void ImageTable::put(docker::ImageSummary image) {
+  for (const auto& ref : image.refs) id_by_ref[ref] = image.id;
+  auto [it, added] = by_id.try_emplace(image.id, image);
+  if (!added) {  // another tag of an image already known
+    for (auto& ref : image.refs) {
+      if (std::find(it->second.refs.begin(), it->second.refs.end(), ref) == it->second.refs.end()) {
+        it->second.refs.push_back(ref);
+      }
+    }
+  }
+}
+
+void NetworkTable::put(docker::NetworkSummary network) {
+  remove(network.id);
+  id_by_name[network.name] = network.id;
+  std::string id = network.id;
+  by_id.emplace(std::move(id), std::move(network));
+}
+
+void NetworkTable::remove(std::string_view id) {
+  auto it = by_id.find(id);
+  if (it == by_id.end()) return;
+  auto n = id_by_name.find(it->second.name);
+  if (n != id_by_name.end() && n->second == it->first) id_by_name.erase(n);
+  by_id.erase(it);
+}
+
+// --- one host
+
+const docker::ImageSummary* HostObjects::image(std::string_view ref) const {
+  if (ref.empty()) return nullptr;
+  const auto& t = *images;
+  if (auto it = t.by_id.find(ref); it != t.by_id.end()) return &it->second;
+  if (auto it = t.id_by_ref.find(docker::normalize_image(ref)); it != t.id_by_ref.end()) {
+    if (auto img = t.by_id.find(it->second); img != t.by_id.end()) return &img->second;
+  }
+  // An ID prefix, with or without "sha256:" (docker accepts both).
+  std::string prefix(ref);
+  if (!prefix.starts_with("sha256:")) {
+    if (!is_hex(prefix)) return nullptr;
+    prefix = "sha256:" + prefix;
+  }
+  return unique_prefix(t.by_id, prefix);
+}
+
+const docker::NetworkSummary* HostObjects::network(std::string_view ref) const {
+  if (ref.empty()) return nullptr;
+  const auto& t = *networks;
+  if (auto it = t.by_id.find(ref); it != t.by_id.end()) return &it->second;
+  if (auto it = t.id_by_name.find(std::string(ref)); it != t.id_by_name.end()) {
+    if (auto n = t.by_id.find(it->second); n != t.by_id.end()) return &n->second;
+  }
+  if (!is_hex(ref)) return nullptr;
+  return unique_prefix(t.by_id, ref);
+}
+
+const docker::VolumeSummary* HostObjects::volume(std::string_view name) const {
+  auto it = volumes->by_name.find(name);
+  return it == volumes->by_name.end() ? nullptr : &it->second;
+}
+
+// --- the flock
+
+const HostObjects* ModelSnapshot::host(std::string_view name) const {
+  auto it = std::lower_bound(hosts_.begin(), hosts_.end(), name,
+                             [](const auto& h, std::string_view n) { return h->host < n; });
+  if (it == hosts_.end() || (*it)->host != name) return nullptr;
+  return it->get();
+}
+
+ModelSnapshot::ContainerLookup ModelSnapshot::container(std::string_view ref) const {
+  ContainerLookup out;
+  if (ref.empty()) return out;
+  for (const auto& h : hosts_) {
+    const auto& t = *h->containers;
+    if (auto it = t.by_id.find(ref); it != t.by_id.end()) return {Found::kOne, it->second};
+  }
+  if (auto named = container_by_name(ref)) return {Found::kOne, *named};
+  if (!is_hex(ref)) return out;
+  for (const auto& h : hosts_) {
+    const auto& by_id = h->containers->by_id;
+    for (auto it = by_id.lower_bound(ref); it != by_id.end() && it->first.starts_with(ref); ++it) {
+      if (out.found == Found::kOne) return {Found::kAmbiguous, {}};
+      out = {Found::kOne, it->second};
+    }
+  }
+  return out;
+}
+
+std::optional<ContainerRecord> ModelSnapshot::container_by_name(std::string_view name) const {
+  const std::string bare(bare_name(name));
+  for (const auto& h : hosts_) {
+    const auto& t = *h->containers;
+    if (auto it = t.id_by_name.find(bare); it != t.id_by_name.end()) return t.by_id.at(it->second);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> ModelSnapshot::image_holders(std::string_view ref) const {
+  std::vector<std::string> out;
+  for (const auto& h : hosts_) {
+    if (h->image(ref)) out.push_back(h->host);
+  }
+  return out;
+}
+
+std::vector<std::string> ModelSnapshot::volume_holders(std::string_view name) const {
+  std::vector<std::string> out;
+  for (const auto& h : hosts_) {
+    if (h->volume(name)) out.push_back(h->host);
+  }
+  return out;
+}
+
+std::vector<std::string> ModelSnapshot::network_holders(std::string_view ref) const {
+  // Docker's order across the flock too: an exact ID or name anywhere wins over a prefix.
+  std::vector<std::string> exact, prefixed;
+  for (const auto& h : hosts_) {
+    const auto& t = *h->networks;
+    if (t.by_id.count(ref) || t.id_by_name.count(std::string(ref))) {
+      exact.push_back(h->host);
+    } else if (h->network(ref)) {
+      prefixed.push_back(h->host);
+    }
+  }
+  return exact.empty() ? prefixed : exact;
+}
+
+bool ModelSnapshot::all_synced(const std::vector<std::string>& names) const {
+  for (const auto& n : names) {
+    const HostObjects* h = host(n);
+    if (!h || !h->synced) return false;
+  }
+  return true;
+}
+
+// --- writing
+
+ContainerTable& HostEdit::containers() {
+  if (!containers_) clone_into(h_.containers, containers_);
+  return *containers_;
+}
+ImageTable& HostEdit::images() {
+  if (!images_) clone_into(h_.images, images_);
+  return *images_;
+}
+VolumeTable& HostEdit::volumes() {
+  if (!volumes_) clone_into(h_.volumes, volumes_);
+  return *volumes_;
+}
+NetworkTable& HostEdit::networks() {
+  if (!networks_) clone_into(h_.networks, networks_);
+  return *networks_;
+}
+
+ObjectModel::ObjectModel() : current_(std::make_shared<const ModelSnapshot>()) {}
+
+void ObjectModel::publish(std::shared_ptr<HostObjects> host) {
+  auto next = std::make_shared<ModelSnapshot>(*snapshot());
+  auto& hosts = next->hosts_;
+  auto it = std::lower_bound(hosts.begin(), hosts.end(), host->host,
+                             [](const auto& h, const std::string& n) { return h->host < n; });
+  if (it != hosts.end() && (*it)->host == host->host) {
+    *it = std::move(host);
+  } else {
+    hosts.insert(it, std::move(host));
+  }
+  current_.store(std::move(next), std::memory_order_release);
+}
+
+void ObjectModel::replace_host(const std::string& host,
+                               const std::vector<docker::ContainerSummary>& containers,
+                               const std::vector<docker::ImageSummary>& images,
+                               const std::vector<docker::VolumeSummary>& volumes,
+                               const std::vector<docker::NetworkSummary>& networks) {
+  auto h = std::make_shared<HostObjects>();
+  h->host = host;
+  h->synced = true;
+  auto ct = std::make_shared<ContainerTable>();
+  for (const auto& c : containers) ct->put({c.id, host, c.name, c.image, c.created});
+  auto it = std::make_shared<ImageTable>();
+  for (const auto& i : images) it->put(i);
+  auto vt = std::make_shared<VolumeTable>();
+  for (const auto& v : volumes) vt->by_name[v.name] = v;
+  auto nt = std::make_shared<NetworkTable>();
+  for (const auto& n : networks) nt->put(n);
+  h->containers = std::move(ct);
+  h->images = std::move(it);
+  h->volumes = std::move(vt);
+  h->networks = std::move(nt);
+  std::lock_guard lock(write_mu_);
+  publish(std::move(h));
+}
+
+void ObjectModel::edit(const std::string& host, const std::function<void(HostEdit&)>& change) {
+  std::lock_guard lock(write_mu_);
+  auto current = snapshot();
+  auto copy = std::make_shared<HostObjects>();
+  if (const HostObjects* existing = current->host(host)) {
+    *copy = *existing;
+  } else {
+    copy->host = host;
+  }
+  HostEdit edit(*copy);
+  change(edit);
+  publish(std::move(copy));
+}
+
+void ObjectModel::mark_unsynced(const std::string& host) {
+  std::lock_guard lock(write_mu_);
+  const HostObjects* existing = snapshot()->host(host);
+  if (!existing || !existing->synced) return;
+  auto copy = std::make_shared<HostObjects>(*existing);
+  copy->synced = false;
+  publish(std::move(copy));
+}
+
+void ObjectModel::drop_host(const std::string& host) {
+  std::lock_guard lock(write_mu_);
+  auto next = std::make_shared<ModelSnapshot>(*snapshot());
+  std::erase_if(next->hosts_, [&](const auto& h) { return h->host == host; });
+  current_.store(std::move(next), std::memory_order_release);
+}
+
+ObjectModel::Sizes ObjectModel::sizes() const {
+  auto s = snapshot();
+  Sizes out;
+  for (const auto& h : s->hosts()) {
+    ++out.hosts;
+    out.containers += h->containers->by_id.size();
+    out.images += h->images->by_id.size();
+    out.volumes += h->volumes->by_name.size();
+    out.networks += h->networks->by_id.size();
+  }
+  return out;
+}
+
+}  // namespace flocker::flock

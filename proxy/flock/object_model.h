@@ -1,0 +1,161 @@
+// The flock's objects, host by host: the one source for "where is X". Containers (ID, name),
+// images (ID, tags, digests), volumes (name, driver) and networks (ID, name, driver, scope).
+//
+// Filled by the control plane from each host's lists when its event stream opens, and kept
+// current from that stream; the proxy's own successful changes are applied at once too, so
+// a client reads its own writes. Placement asks it where an object is; the merged reads will
+// be answered from it.
+//
+// Readers on any I/O thread take a snapshot: one atomic load, no lock, and what they hold
+// never changes under them. A writer copies the one table it changes of the one host it
+// changes (the other tables and hosts are shared with the previous snapshot) and publishes
+// the new snapshot atomically. Writers are serialized among themselves.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "docker/objects.h"
+
+namespace flocker::flock {
+
+struct ContainerRecord {
+  std::string id;    // full 64-hex ID
+  std::string host;  // its host's name in the flock
+  std::string name;  // without docker's leading '/'
+  std::string image;
+  int64_t created = 0;
+};
+
+struct ContainerTable {
+  std::map<std::string, ContainerRecord, std::less<>> by_id;  // ordered: prefix search
+  std::unordered_map<std::string, std::string> id_by_name;
+  void put(ContainerRecord record);
+  void remove(std::string_view id);
+  void rename(std::string_view id, std::string_view new_name);
+};
+
+struct ImageTable {
+  std::map<std::string, docker::ImageSummary, std::less<>> by_id;  // "sha256:..."
+  std::unordered_map<std::string, std::string> id_by_ref;          // normalized tag or digest
+  void put(docker::ImageSummary image);
+};
+
+struct VolumeTable {
+  std::map<std::string, docker::VolumeSummary, std::less<>> by_name;
+};
+
+struct NetworkTable {
+  std::map<std::string, docker::NetworkSummary, std::less<>> by_id;
+  std::unordered_map<std::string, std::string> id_by_name;
+  void put(docker::NetworkSummary network);
+  void remove(std::string_view id);
+};
+
+// One host's objects. Immutable once published.
+struct HostObjects {
+  std::string host;
+  // True once the host was listed after its event stream (re)opened: then what it lacks
+  // here it lacks on the engine too. False while it resyncs (a lost stream, a reconnect).
+  bool synced = false;
+  std::shared_ptr<const ContainerTable> containers = std::make_shared<ContainerTable>();
+  std::shared_ptr<const ImageTable> images = std::make_shared<ImageTable>();
+  std::shared_ptr<const VolumeTable> volumes = std::make_shared<VolumeTable>();
+  std::shared_ptr<const NetworkTable> networks = std::make_shared<NetworkTable>();
+
+  // An image by tag or digest (normalized here), full ID, or ID prefix as docker accepts it.
+  const docker::ImageSummary* image(std::string_view ref) const;
+  // A network by full ID, name, or unique ID prefix (docker's order).
+  const docker::NetworkSummary* network(std::string_view ref) const;
+  const docker::VolumeSummary* volume(std::string_view name) const;
+};
+
+// The state of the flock's objects at one moment.
+class ModelSnapshot {
+ public:
+  const std::vector<std::shared_ptr<const HostObjects>>& hosts() const { return hosts_; }
+  const HostObjects* host(std::string_view name) const;
+
+  enum class Found { kOne, kNone, kAmbiguous };
+  struct ContainerLookup {
+    Found found = Found::kNone;
+    ContainerRecord container;
+  };
+  // Docker's resolution order over the whole flock: full ID, then name, then a unique ID
+  // prefix.
+  ContainerLookup container(std::string_view ref) const;
+  std::optional<ContainerRecord> container_by_name(std::string_view name) const;
+  // The hosts holding an image, a volume, a network (by ID, name or prefix).
+  std::vector<std::string> image_holders(std::string_view ref) const;
+  std::vector<std::string> volume_holders(std::string_view name) const;
+  std::vector<std::string> network_holders(std::string_view ref) const;
+  // Whether every host in `names` is synced (then a miss is a true miss).
+  bool all_synced(const std::vector<std::string>& names) const;
+
+ private:
+  friend class ObjectModel;
+  std::vector<std::shared_ptr<const HostObjects>> hosts_;  // sorted by host name
+};
+
+// A change to one host's objects: tables are copied on first write, the rest is shared.
+class HostEdit {
+ public:
+  explicit HostEdit(HostObjects& objects) : h_(objects) {}
+  ContainerTable& containers();
+  ImageTable& images();
+  VolumeTable& volumes();
+  NetworkTable& networks();
+  HostObjects& objects() { return h_; }
+
+ private:
+  HostObjects& h_;
+  ContainerTable* containers_ = nullptr;
+  ImageTable* images_ = nullptr;
+  VolumeTable* volumes_ = nullptr;
+  NetworkTable* networks_ = nullptr;
+};
+
+class ObjectModel {
+ public:
+  ObjectModel();
+  using Snapshot = std::shared_ptr<const ModelSnapshot>;
+  Snapshot snapshot() const { return current_.load(std::memory_order_acquire); }
+
+  // Everything a host holds, from its lists: replaces what was known, and marks it synced.
+  void replace_host(const std::string& host, const std::vector<docker::ContainerSummary>& containers,
+                    const std::vector<docker::ImageSummary>& images,
+                    const std::vector<docker::VolumeSummary>& volumes,
+                    const std::vector<docker::NetworkSummary>& networks);
+  // Applies `change` to a copy of the host's objects (an empty host is added if unknown)
+  // and publishes it.
+  void edit(const std::string& host, const std::function<void(HostEdit&)>& change);
+  // Its event stream broke: what it holds is kept, but no longer trusted for misses.
+  void mark_unsynced(const std::string& host);
+  void drop_host(const std::string& host);
+
+  // The counts of everything known, for logs and tests.
+  struct Sizes {
+    std::size_t hosts = 0, containers = 0, images = 0, volumes = 0, networks = 0;
+  };
+  Sizes sizes() const;
+
+ private:
+  void publish(std::shared_ptr<HostObjects> host);  // with write_mu_ held
+
+  std::atomic<std::shared_ptr<const ModelSnapshot>> current_;
+  std::mutex write_mu_;
+};
+
+// Strips docker's leading '/' from a container name.
+std::string_view bare_name(std::string_view name);
+
+}  // namespace flocker::flock
