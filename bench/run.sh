@@ -4,7 +4,8 @@
 #   bash bench/run.sh            (root; about 15 minutes)
 #   BENCH_SECONDS=2 BENCH_ROUNDS=1 bash bench/run.sh    (a quick pass)
 #   BENCH_SECTIONS="3 4" bash bench/run.sh                (only those figures)
-# 1 pass-through   2 streaming   3 fan-out   4 connections   5 decisions   (bench/README.md)
+# 1 pass-through   2 streaming   3 fan-out   4 connections   5 decisions   6 image copy
+# (bench/README.md)
 set -euo pipefail
 # The engines on loopback in the host's network namespace, as in earlier runs (deploy/flock-lib.sh).
 export FLOCK_NETNS=0
@@ -17,7 +18,7 @@ source "$REPO/deploy/flock-lib.sh"
 SECONDS_PER=${BENCH_SECONDS:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
 # BENCH_SECTIONS="4" re-takes only some figures; the others keep their last results.
-SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5}
+SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 OUT=$REPO/bench/results
 mkdir -p "$OUT"
@@ -307,6 +308,66 @@ if perf bench sched pipe -l 20000 >"$FLOCK_DIR/wakeup.txt" 2>&1; then
 else
   rm -f "$OUT/wakeup.csv"
 fi
+fi
+
+if want 6; then
+echo "== 6. image copy: a create placed on a host without its image"
+# A second engine, and a decider that places by label (the zone example), so that a create can
+# be sent to the host that lacks the image: the proxy copies it there (saved on e1, streamed
+# into e2's load), then creates. Compared with the same create when e2 has the image, and
+# with the CLI piping `docker save` into `docker load` between the two engines directly.
+flock_engine_start 2 >/dev/null
+E2=127.0.0.1:$(port 2)
+printf '%s e1 zone=a\n%s e2 zone=b\n' "$(flock_engine_tcp 1)" "$(flock_engine_tcp 2)" >"$FLOCK_DIR/zones.txt"
+PYTHONPATH="$BUILD/sdk/python/gen:$REPO/sdk/python" bg "$FLOCK_DIR/zone-decider.log" /usr/bin/python3 \
+  "$REPO/sdk/python/examples/zone_decider.py" "127.0.0.1:$(port 23)" "$FLOCK_DIR/zones.txt"
+bg "$FLOCK_DIR/copy-proxy.log" "$BUILD/proxy/flocker-proxy" --listen "tcp://127.0.0.1:$(port 43)" \
+  --decider "127.0.0.1:$(port 23)" --threads 1
+flock_wait_ping "tcp://127.0.0.1:$(port 43)" 15
+CP="tcp://127.0.0.1:$(port 43)"
+for _ in $(seq 1 50); do
+  [ "$(curl -s "http://127.0.0.1:$(port 43)/info" | grep -o '"Healthy"' | wc -l)" = 2 ] && break
+  sleep 0.2
+done
+# A 200 MB image: busybox and a layer of 200 MB that does not compress.
+printf 'FROM %s\nRUN head -c 200000000 /dev/urandom >/big\n' "$FLOCK_BUSYBOX" >"$FLOCK_DIR/Dockerfile.big"
+DOCKER_BUILDKIT=0 docker -H "tcp://$E" build -q -t bench-big:1 -f "$FLOCK_DIR/Dockerfile.big" "$FLOCK_DIR" >/dev/null
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+lacks() {  # e2 without image $1, and the proxy's object model told (its image event)
+  docker -H "tcp://$E2" rmi -f "$1" >/dev/null 2>&1 || true
+  sleep 1
+}
+create_ms() {  # create_ms IMAGE: a create through the proxy placed on e2, its time in ms
+  local t0 t1 id
+  t0=$(now_ms)
+  id=$(docker -H "$CP" create --label zone=b "$1" true)
+  t1=$(now_ms)
+  docker -H "$CP" rm "$id" >/dev/null
+  echo $((t1 - t0))
+}
+echo "image,archive_mb,create_copy_ms,create_present_ms,added_ms,copy_mb_s,direct_pipe_mb_s" >"$OUT/image-copy.csv"
+for img in "$FLOCK_BUSYBOX" bench-big:1; do
+  bytes=$(docker -H "tcp://$E" save "$img" | wc -c)
+  copy=() present=() pipe=()
+  for round in $(seq 1 "$ROUNDS"); do
+    lacks "$img"
+    copy+=("$(create_ms "$img")")
+    present+=("$(create_ms "$img")")
+    lacks "$img"
+    t0=$(now_ms)
+    docker -H "tcp://$E" save "$img" | docker -H "tcp://$E2" load -q >/dev/null
+    pipe+=("$(( $(now_ms) - t0 ))")
+  done
+  c=$(printf '%s\n' "${copy[@]}" | median)
+  p=$(printf '%s\n' "${present[@]}" | median)
+  d=$(printf '%s\n' "${pipe[@]}" | median)
+  added=$((c - p))
+  name=busybox
+  [ "$img" = bench-big:1 ] && name=200MB
+  echo "$name,$(awk -v b="$bytes" 'BEGIN {printf "%.1f", b / 1e6}'),$c,$p,$added,$(awk -v b="$bytes" -v ms="$added" 'BEGIN {printf "%.0f", ms > 0 ? b / 1e3 / ms : 0}'),$(awk -v b="$bytes" -v ms="$d" 'BEGIN {printf "%.0f", b / 1e3 / ms}')" |
+    tee -a "$OUT/image-copy.csv" | sed 's/^/  /'
+done
+grep 'copied image' "$FLOCK_DIR/copy-proxy.log" | tail -2 | sed 's/^/  proxy: /'
 fi
 
 echo "== report"

@@ -228,7 +228,33 @@ NetworkTable& HostEdit::networks() {
   return *networks_;
 }
 
-ObjectModel::ObjectModel() : current_(std::make_shared<const ModelSnapshot>()) {}
+namespace {
+std::atomic<uint64_t> next_model_id{1};
+}  // namespace
+
+ObjectModel::ObjectModel() : current_(std::make_shared<const ModelSnapshot>()), id_(next_model_id++) {}
+
+ObjectModel::Snapshot ObjectModel::snapshot() const {
+  // The last snapshot this thread took, and of which model and generation. A thread that
+  // reads several models (tests do) just takes a fresh one more often.
+  struct Cached {
+    uint64_t model = 0, generation = 0;
+    Snapshot snapshot;
+  };
+  thread_local Cached cached;
+  const uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (cached.model != id_ || cached.generation != generation) {
+    cached.snapshot = current_.load(std::memory_order_acquire);
+    cached.model = id_;
+    cached.generation = generation;
+  }
+  return cached.snapshot;
+}
+
+void ObjectModel::store(Snapshot next) {
+  current_.store(std::move(next), std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+}
 
 void ObjectModel::publish(std::shared_ptr<HostObjects> host) {
   auto next = std::make_shared<ModelSnapshot>(*snapshot());
@@ -240,7 +266,7 @@ void ObjectModel::publish(std::shared_ptr<HostObjects> host) {
   } else {
     hosts.insert(it, std::move(host));
   }
-  current_.store(std::move(next), std::memory_order_release);
+  store(std::move(next));
 }
 
 void ObjectModel::replace_host(const std::string& host,
@@ -294,7 +320,7 @@ void ObjectModel::drop_host(const std::string& host) {
   std::lock_guard lock(write_mu_);
   auto next = std::make_shared<ModelSnapshot>(*snapshot());
   std::erase_if(next->hosts_, [&](const auto& h) { return h->host == host; });
-  current_.store(std::move(next), std::memory_order_release);
+  store(std::move(next));
 }
 
 ObjectModel::Sizes ObjectModel::sizes() const {

@@ -6,10 +6,13 @@
 // a client reads its own writes. Placement asks it where an object is; the merged reads will
 // be answered from it.
 //
-// Readers on any I/O thread take a snapshot: one atomic load, no lock, and what they hold
-// never changes under them. A writer copies the one table it changes of the one host it
-// changes (the other tables and hosts are shared with the previous snapshot) and publishes
-// the new snapshot atomically. Writers are serialized among themselves.
+// Readers on any I/O thread take a snapshot, and what they hold never changes under them.
+// Taking one is an atomic load of a generation number and a reference count: each thread
+// keeps the snapshot it took last and takes the new one (std::atomic<shared_ptr>, which
+// libstdc++ guards with a spin bit) only when the generation moved. No lock on the hot path. A writer copies the one table it changes of the one
+// host it changes (the other tables and hosts are shared with the previous snapshot),
+// publishes the new snapshot, then moves the generation. Writers are serialized among
+// themselves.
 #pragma once
 
 #include <atomic>
@@ -128,7 +131,9 @@ class ObjectModel {
  public:
   ObjectModel();
   using Snapshot = std::shared_ptr<const ModelSnapshot>;
-  Snapshot snapshot() const { return current_.load(std::memory_order_acquire); }
+  // The current snapshot; after a write returns, the writing thread and every thread that
+  // learns of the write afterwards see it. (A copy: hold it across co_await freely.)
+  Snapshot snapshot() const;
 
   // Everything a host holds, from its lists: replaces what was known, and marks it synced.
   void replace_host(const std::string& host, const std::vector<docker::ContainerSummary>& containers,
@@ -151,7 +156,11 @@ class ObjectModel {
  private:
   void publish(std::shared_ptr<HostObjects> host);  // with write_mu_ held
 
+  void store(Snapshot next);  // with write_mu_ held
+
   std::atomic<std::shared_ptr<const ModelSnapshot>> current_;
+  std::atomic<uint64_t> generation_{1};
+  const uint64_t id_;  // tells this model's entry in a thread's cache from another's
   std::mutex write_mu_;
 };
 

@@ -116,7 +116,11 @@ grpc::Status RoundRobinDecider::decide(const sdk::v1::RouteRequest& req,
       break;
     case sdk::v1::OPERATION_KIND_VOLUME_CREATE:
     case sdk::v1::OPERATION_KIND_NETWORK_CREATE:
-      chosen = healthy, why = "every healthy host";
+      if (req.scope() == sdk::v1::OBJECT_SCOPE_LOCAL) {  // its data or bridge is on one host
+        chosen = {next_of(healthy)}, why = "round-robin, lives on one host";
+      } else {
+        chosen = healthy, why = "every healthy host";
+      }
       break;
     default:  // container create, build, load, import, and kinds added later
       if (pinned_ok) {
@@ -126,9 +130,13 @@ grpc::Status RoundRobinDecider::decide(const sdk::v1::RouteRequest& req,
       }
   }
   for (const auto& name : chosen) resp.add_hosts(name);
-  spdlog::info("route {} {} image='{}' name='{}' -> {} ({})", req.request_id(),
+  std::vector<std::string> needs;  // what the proxy kept the candidates to, and why
+  for (const auto& r : req.requirements()) {
+    needs.push_back(fmt::format("{} {} on {}", r.referred_by(), r.object(), fmt::join(r.hosts(), "+")));
+  }
+  spdlog::info("route {} {} image='{}' name='{}' -> {} ({}{}{})", req.request_id(),
                OperationKind_Name(req.kind()), req.image(), req.name(), fmt::join(chosen, ","),
-               why);
+               why, needs.empty() ? "" : "; needs ", fmt::join(needs, ", "));
   return grpc::Status::OK;
 }
 

@@ -4,7 +4,12 @@
 // - A pinned-host hint (a pull, or the retried create, inside `docker run`) is honoured
 //   when that host is healthy, for every kind.
 // - Pulls without a hint: every healthy host (or one, round-robin, with PullPlacement::kOne).
-// - Volume and network creates: every healthy host, so a container can later land anywhere.
+// - Volume and network creates: one host, round-robin, for what lives on one host (scope
+//   LOCAL: a local volume's data, a local network's bridge; the proxy then places the
+//   containers that use it there); every healthy host for shared ones (scope SHARED, or a
+//   proxy that does not say).
+// - Containers that refer to other objects: the proxy sends only the hosts that hold them as
+//   candidates, so round-robin among the candidates is enough.
 // Candidates come from the proxy with their health; a request without candidates (a
 // client other than the proxy) is answered from the decider's own inventory, all healthy.
 #pragma once

@@ -265,3 +265,24 @@ TEST(Relations, PluginLookupsAnswerLikeAnEngineWithoutThatPlugin) {
   EXPECT_EQ(list.body(), "[]");
   EXPECT_EQ(f.request("POST", "/v1.41/plugins/pull?remote=x").result_int(), 501);
 }
+
+TEST(Relations, AHostBackFromAnOutageIsListedAgainBeforeItsAbsencesAreTrusted) {
+  FlockHarness f;
+  auto synced = [&](const char* host) {
+    const auto* h = f.the_flock->model.snapshot()->host(host);
+    return h && h->synced;
+  };
+  ASSERT_TRUE(FlockHarness::eventually([&] { return synced("e2"); }));
+  f.e2.stop();
+  ASSERT_TRUE(FlockHarness::eventually([&] { return !synced("e2"); })) << "a lost stream: not trusted";
+  // Changed while the proxy could not hear it (no stream: the events are lost to it).
+  f.e2.add_volume("while-away");
+  f.e2.add_container("arrived", "img", 9);
+  f.e2.start();
+  ASSERT_TRUE(f.wait_healthy(3));
+  ASSERT_TRUE(FlockHarness::eventually([&] { return synced("e2"); }));
+  auto model = f.the_flock->model.snapshot();
+  EXPECT_EQ(model->volume_holders("while-away"), std::vector<std::string>{"e2"});
+  ASSERT_TRUE(model->container_by_name("arrived"));
+  EXPECT_EQ(model->container_by_name("arrived")->host, "e2");
+}

@@ -11,7 +11,6 @@ fi
 e2e_begin fixture 3
 
 IMG=$FLOCK_BUSYBOX
-E() { local i=$1; shift; docker -H "$(flock_engine_tcp "$i")" "$@"; }
 ns_of() { readlink "/proc/$(cat "$(flock_engine_dir "$1")/dockerd.pid")/ns/net"; }
 # busybox httpd serving $2 on port 80; `wget -T` segfaults in Debian's busybox 1.35, hence timeout.
 serve() { echo "mkdir -p /www && echo $1 >/www/index.html && exec httpd -f -p 80 -h /www"; }

@@ -7,7 +7,6 @@ e2e_begin dataplane 1
 start_proxy --engine "$(flock_engine_sock 1)" --grace 3
 
 IMG=$FLOCK_BUSYBOX
-P() { docker -H "$PROXY" "$@"; }
 D() { docker -H "$(flock_engine_tcp 1)" "$@"; }
 work=$FLOCK_DIR/work
 mkdir -p "$work"

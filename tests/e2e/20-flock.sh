@@ -6,25 +6,12 @@
 source "$(dirname "$0")/lib.sh"
 e2e_begin flock 3
 
-DECIDER=127.0.0.1:$((FLOCK_PORT_BASE + 20))
-: >"$FLOCK_DIR/hosts.txt"
-for i in 1 2 3; do echo "$(flock_engine_tcp $i) e$i zone=z$i" >>"$FLOCK_DIR/hosts.txt"; done
-start_decider() {
-  "$BUILD/sdk/decider/flocker-decider" --listen "$DECIDER" --hosts-file "$FLOCK_DIR/hosts.txt" \
-    >>"$FLOCK_DIR/decider.log" 2>&1 </dev/null &
-  DECIDER_PID=$!
-  E2E_PIDS+=("$DECIDER_PID")
-}
+write_hosts 3 zone=z1 zone=z2 zone=z3
 start_decider
 start_proxy --decider "$DECIDER" --health-interval 0.5 --decider-timeout 0.5
-for _ in $(seq 1 50); do
-  [ "$(curl -s "http://${PROXY#tcp://}/info" | grep -o '"Healthy"' | wc -l)" = 3 ] && break
-  sleep 0.2
-done
+wait_healthy_hosts 3 || true
 
 IMG=$FLOCK_BUSYBOX
-P() { docker -H "$PROXY" "$@"; }
-E() { local i=$1; shift; docker -H "$(flock_engine_tcp "$i")" "$@"; }
 union() {  # what the three engines say, sorted
   for i in 1 2 3; do E "$i" "$@"; done | sort
 }

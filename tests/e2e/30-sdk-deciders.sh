@@ -7,15 +7,10 @@
 source "$(dirname "$0")/lib.sh"
 e2e_begin sdk-deciders 3
 
-DECIDER=127.0.0.1:$((FLOCK_PORT_BASE + 20))
-zones=(a b c)
-: >"$FLOCK_DIR/hosts.txt"
-for i in 1 2 3; do echo "$(flock_engine_tcp $i) e$i zone=${zones[$((i - 1))]}" >>"$FLOCK_DIR/hosts.txt"; done
+write_hosts 3 zone=a zone=b zone=c
 ( cd "$REPO/sdk/node" && [ -d node_modules ] || npm ci --no-audit --no-fund >/dev/null 2>&1 )
 
 IMG=$FLOCK_BUSYBOX
-P() { docker -H "$PROXY" "$@"; }
-E() { local i=$1; shift; docker -H "$(flock_engine_tcp "$i")" "$@"; }
 
 scenario() {  # scenario LANGUAGE COMMAND...
   local lang=$1 n
@@ -24,10 +19,7 @@ scenario() {  # scenario LANGUAGE COMMAND...
   local decider_pid=$!
   E2E_PIDS+=("$decider_pid")
   start_proxy --decider "$DECIDER" --health-interval 0.5
-  for _ in $(seq 1 50); do
-    [ "$(curl -s "http://${PROXY#tcp://}/info" | grep -o '"Healthy"' | wc -l)" = 3 ] && break
-    sleep 0.2
-  done
+  wait_healthy_hosts 3 || true
   for i in 1 2 3; do E "$i" rmi -f "$IMG" >/dev/null 2>&1 || true; done
 
   echo "== $lang: docker run with an image no host has, zone c"

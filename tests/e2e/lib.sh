@@ -1,6 +1,9 @@
 # Helpers for end-to-end tests against real engines. Source it, then:
 #   e2e_begin NAME ENGINES      start a private flock (skips, or fails on CI, when impossible)
+#   write_hosts N [LABELS...]   the decider's hosts file; start_decider: flocker-decider on $DECIDER
 #   start_proxy ARGS...         start flocker-proxy on $PROXY (tcp) and $PROXY_SOCK (unix)
+#   wait_healthy_hosts N        until the proxy sees N healthy hosts;  P / E N: docker via the
+#                               proxy / directly against engine N
 #   expect_eq DESC WANT GOT     record a check;  expect_match DESC REGEX GOT;  check DESC CMD...
 #   e2e_end                     print the summary; exit 1 on any failure
 set -euo pipefail
@@ -42,6 +45,26 @@ e2e_begin() {
   fi
   PROXY=tcp://127.0.0.1:$((FLOCK_PORT_BASE + 40))
   PROXY_SOCK=unix://$FLOCK_DIR/flocker.sock
+  DECIDER=127.0.0.1:$((FLOCK_PORT_BASE + 20))
+}
+
+# Writes $FLOCK_DIR/hosts.txt: engine i is host e<i>, with the i-th of the given label words
+# (e.g. write_hosts 3 zone=a zone=b zone=c; none: no labels).
+write_hosts() {
+  local n=$1 i
+  shift
+  : >"$FLOCK_DIR/hosts.txt"
+  for i in $(seq 1 "$n"); do
+    echo "$(flock_engine_tcp "$i") e$i ${!i:-}" >>"$FLOCK_DIR/hosts.txt"
+  done
+}
+
+# Starts flocker-decider (the reference decider) on $DECIDER over $FLOCK_DIR/hosts.txt.
+start_decider() {
+  "$BUILD/sdk/decider/flocker-decider" --listen "$DECIDER" --hosts-file "$FLOCK_DIR/hosts.txt" \
+    >>"$FLOCK_DIR/decider.log" 2>&1 </dev/null &
+  DECIDER_PID=$!
+  E2E_PIDS+=("$DECIDER_PID")
 }
 
 # Starts flocker-proxy with the given arguments, listening on $PROXY and $PROXY_SOCK.
@@ -52,6 +75,19 @@ start_proxy() {
   E2E_PIDS+=("$PROXY_PID")
   flock_wait_ping "$PROXY" 15 || { echo "proxy did not start:"; tail "$FLOCK_DIR/proxy.log"; exit 1; }
 }
+
+# Waits up to 10 s until the proxy's `docker info` shows $1 healthy hosts.
+wait_healthy_hosts() {
+  for _ in $(seq 1 50); do
+    [ "$(curl -s "http://${PROXY#tcp://}/info" | grep -o '"Healthy"' | wc -l)" = "$1" ] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+# The docker CLI through the proxy, and directly against engine $1.
+P() { docker -H "$PROXY" "$@"; }
+E() { local i=$1; shift; docker -H "$(flock_engine_tcp "$i")" "$@"; }
 
 _record() {  # _record OK DESC DETAIL
   if [ "$1" = 1 ]; then

@@ -102,12 +102,29 @@ TEST(RoundRobin, PullWithoutHintGoesEverywhereOrToOne) {
   EXPECT_EQ(route(one, req), (std::vector<std::string>{"h:3"}));
 }
 
-TEST(RoundRobin, VolumesAndNetworksGoToEveryHealthyHost) {
+TEST(RoundRobin, SharedVolumesAndNetworksGoToEveryHealthyHost) {
   RoundRobinDecider d(three_hosts());
   for (auto kind : {v1::OPERATION_KIND_VOLUME_CREATE, v1::OPERATION_KIND_NETWORK_CREATE}) {
-    auto req = request(kind, {{"h:1", true}, {"h:2", true}, {"h:3", false}});
-    EXPECT_EQ(route(d, req), (std::vector<std::string>{"h:1", "h:2"}));
+    for (auto scope : {v1::OBJECT_SCOPE_SHARED, v1::OBJECT_SCOPE_UNSPECIFIED}) {  // (an older proxy)
+      auto req = request(kind, {{"h:1", true}, {"h:2", true}, {"h:3", false}});
+      req.set_scope(scope);
+      EXPECT_EQ(route(d, req), (std::vector<std::string>{"h:1", "h:2"}));
+    }
   }
+}
+
+TEST(RoundRobin, LocalVolumesAndNetworksGoToOneHostInTurn) {
+  RoundRobinDecider d(three_hosts());
+  std::map<std::string, int> count;
+  for (int i = 0; i < 6; ++i) {
+    auto req = request(i % 2 ? v1::OPERATION_KIND_VOLUME_CREATE : v1::OPERATION_KIND_NETWORK_CREATE,
+                       {{"h:1", true}, {"h:2", true}, {"h:3", true}});
+    req.set_scope(v1::OBJECT_SCOPE_LOCAL);
+    auto chosen = route(d, req);
+    ASSERT_EQ(chosen.size(), 1u);
+    ++count[chosen[0]];
+  }
+  EXPECT_EQ(count, (std::map<std::string, int>{{"h:1", 2}, {"h:2", 2}, {"h:3", 2}}));
 }
 
 TEST(RoundRobin, RefusesAnUnspecifiedKind) {

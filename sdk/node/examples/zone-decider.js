@@ -8,8 +8,9 @@
 // It is read again on every List, so edits show at the proxy's next inventory refresh.
 //
 // A container whose create body has Labels {"zone": "X"} goes to a healthy host labelled
-// zone=X and gets FLOCKER_ZONE=X in its Env; pulls go to every healthy host; volumes and
-// networks too; anything else round-robins. A pinned host (docker run's pull and retried
+// zone=X and gets FLOCKER_ZONE=X in its Env; pulls go to every healthy host; shared volumes
+// and networks too (local ones, info.scope 'local', live on one host); anything else
+// round-robins. A pinned host (docker run's pull and retried
 // create) is kept when it is healthy.
 const fs = require('fs');
 const flocker = require('..');  // require('flocker') in your own project
@@ -48,8 +49,10 @@ dockers.on('route', (info, next) => {
 
   const pinned = healthy.find((c) => c.name === info.pinnedHost);
   let chosen;
-  if (['volume-create', 'network-create'].includes(info.kind) ||
-      (info.kind === 'image-pull' && !pinned)) {
+  // A local volume or network lives on one host (its containers then follow it there);
+  // shared ones, and pulls without a pin, go everywhere.
+  const shared = ['volume-create', 'network-create'].includes(info.kind) && info.scope !== 'local';
+  if (shared || (info.kind === 'image-pull' && !pinned)) {
     chosen = healthy;
   } else {
     chosen = [pinned || healthy[turn++ % healthy.length]];

@@ -81,6 +81,28 @@ const PRESENCE = {
   IMAGE_PRESENCE_ABSENT: 'absent',
 };
 
+// RouteRequest.scope of a volume or network: 'local' (one host), 'shared' (every host), ''.
+const SCOPES = {
+  OBJECT_SCOPE_UNSPECIFIED: '',
+  OBJECT_SCOPE_LOCAL: 'local',
+  OBJECT_SCOPE_SHARED: 'shared',
+};
+
+// Enum names without their prefix, lower case: REQUIREMENT_KIND_VOLUME -> 'volume'.
+function shortEnum(value, prefix) {
+  return String(value).replace(prefix, '').toLowerCase();
+}
+
+function toRequirement(r) {
+  return {
+    kind: shortEnum(r.kind, 'REQUIREMENT_KIND_'),
+    object: r.object,
+    objectId: r.objectId,
+    referredBy: r.referredBy,
+    hosts: [...r.hosts],
+  };
+}
+
 // "tcp://h:p", "tcp://h:p/", "h:p" -> "h:p"; "unix:///run/d.sock" -> "/run/d.sock".
 // The same default name as the C++ reference decider gives a host.
 function defaultName(address) {
@@ -345,6 +367,8 @@ class Flocker extends EventEmitter {
       requestId: req.requestId,
       query: req.query,
       body: req.body,
+      requirements: (req.requirements || []).map(toRequirement),
+      scope: SCOPES[req.scope] !== undefined ? SCOPES[req.scope] : shortEnum(req.scope, 'OBJECT_SCOPE_'),
     };
     let original;
     if (kind === 'container-create') {

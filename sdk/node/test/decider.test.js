@@ -127,6 +127,26 @@ describe('route', () => {
     } finally { await d.close(); }
   });
 
+  test('requirements and scope reach the route listener', async () => {
+    const seen = [];
+    const d = await start((f) => f.on('route', (info, next) => { seen.push(info); next(null, 'e1'); }));
+    try {
+      await d.call('Route', routeRequest({
+        requirements: [{ kind: 'REQUIREMENT_KIND_VOLUME', object: 'data', objectId: 'data',
+          referredBy: 'HostConfig.Binds', hosts: ['e1'] }],
+      }));
+      await d.call('Route', { kind: 'OPERATION_KIND_VOLUME_CREATE', name: 'v', scope: 'OBJECT_SCOPE_LOCAL', candidates });
+      await d.call('Route', { kind: 'OPERATION_KIND_NETWORK_CREATE', name: 'n', scope: 'OBJECT_SCOPE_SHARED', candidates });
+      assert.deepStrictEqual(seen[0].requirements, [
+        { kind: 'volume', object: 'data', objectId: 'data', referredBy: 'HostConfig.Binds', hosts: ['e1'] },
+      ]);
+      assert.strictEqual(seen[0].scope, '');
+      assert.deepStrictEqual(seen[1].requirements, []);
+      assert.strictEqual(seen[1].scope, 'local');
+      assert.strictEqual(seen[2].scope, 'shared');
+    } finally { await d.close(); }
+  });
+
   test('every operation kind maps to its name; no container for non-creates', async () => {
     const kinds = [];
     const d = await start((f) => f.on('route', (info, next) => { kinds.push([info.kind, info.container]); next(null, 'e1'); }));

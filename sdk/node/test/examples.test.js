@@ -85,6 +85,9 @@ test('zone-decider: pins, pulls, volumes, round-robin', async () => {
   assert.deepStrictEqual((await call('Route', { kind: 'OPERATION_KIND_IMAGE_PULL', pinnedHost: 'e1', candidates })).hosts, ['e1']);
   assert.deepStrictEqual((await call('Route', { kind: 'OPERATION_KIND_VOLUME_CREATE', pinnedHost: 'e1', candidates })).hosts, ['e1', 'e2']);
   assert.deepStrictEqual((await call('Route', { kind: 'OPERATION_KIND_NETWORK_CREATE', candidates })).hosts, ['e1', 'e2']);
+  const local = [];  // a local volume lives on one host
+  for (let i = 0; i < 2; i++) local.push(...(await call('Route', { kind: 'OPERATION_KIND_VOLUME_CREATE', scope: 'OBJECT_SCOPE_LOCAL', candidates })).hosts);
+  assert.deepStrictEqual([...local].sort(), ['e1', 'e2']);
   const builds = [];
   for (let i = 0; i < 4; i++) builds.push(...(await call('Route', { kind: 'OPERATION_KIND_IMAGE_BUILD', candidates })).hosts);
   assert.deepStrictEqual([...builds].sort(), ['e1', 'e1', 'e2', 'e2']);

@@ -7,8 +7,10 @@ HOSTS_FILE has one engine a line, `ADDRESS [NAME] [key=value ...]`, '#' starts a
 It is read again on every List, so edits show at the proxy's next inventory refresh.
 
 A container whose create body has Labels {"zone": "X"} goes to a healthy host labelled
-zone=X and gets FLOCKER_ZONE=X in its Env; pulls go to every healthy host; volumes and
-networks too; anything else round-robins. A pinned host (docker run's pull and retried
+zone=X and gets FLOCKER_ZONE=X in its Env; pulls go to every healthy host; shared volumes
+and networks too, while local ones (request.scope == OBJECT_SCOPE_LOCAL: they live on one
+host, and the proxy sends the containers that use them there) round-robin like anything
+else. A pinned host (docker run's pull and retried
 create) is kept when it is healthy.
 
 Run with PYTHONPATH=build/sdk/python/gen:sdk/python (see sdk/python/README.md).
@@ -57,7 +59,8 @@ class ZoneDecider(flocker_decider.Decider):
             raise DecisionError("no healthy host in the flock")
 
         pinned = [c for c in healthy if c.name == request.pinned_host]
-        if request.kind in SPREAD or (request.kind == v1.OPERATION_KIND_IMAGE_PULL and not pinned):
+        shared = request.kind in SPREAD and request.scope != v1.OBJECT_SCOPE_LOCAL
+        if shared or (request.kind == v1.OPERATION_KIND_IMAGE_PULL and not pinned):
             return healthy
         return pinned or healthy[next(self.turn) % len(healthy)]
 

@@ -96,6 +96,8 @@ class ZoneDeciderTest(unittest.TestCase):
         self.assertEqual(route(kind=v1.OPERATION_KIND_IMAGE_PULL, pinned_host="e1"), ["e1"])
         self.assertEqual(route(kind=v1.OPERATION_KIND_VOLUME_CREATE, pinned_host="e1"), ["e1", "e2"])
         self.assertEqual(route(kind=v1.OPERATION_KIND_NETWORK_CREATE), ["e1", "e2"])
+        local = [route(kind=v1.OPERATION_KIND_VOLUME_CREATE, scope=v1.OBJECT_SCOPE_LOCAL) for _ in range(2)]
+        self.assertEqual(sorted(sum(local, [])), ["e1", "e2"], "a local volume lives on one host")
         builds = sum((route(kind=v1.OPERATION_KIND_IMAGE_BUILD) for _ in range(4)), [])
         self.assertEqual(sorted(builds), ["e1", "e1", "e2", "e2"])
 
