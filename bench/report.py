@@ -164,17 +164,14 @@ if os.path.exists(wakeup_file):
 
 # ---- 6. image copy
 if os.path.exists(os.path.join(results, "image-copy.csv")):
-    w("## 6. Image copy: a create placed on a host without its image
-")
+    w("## 6. Image copy: a create placed on a host without its image\n")
     w("Two engines; a container create sent (by a label-placing decider) to e2 while only e1 has "
       "its image. The proxy streams `GET /images/{name}/get` from e1 into `POST /images/load` on "
       "e2, then creates: *create, copying* is that whole create as the CLI sees it, *create, "
       "image present* the same create once e2 has the image; the difference is what the copy "
       "adds. For reference, the CLI piping `docker save` on e1 into `docker load` on e2 directly. "
-      "MB/s are of the `docker save` archive.
-")
-    w("| image | archive MB | create, copying ms | create, image present ms | added ms | copy MB/s | CLI save\|load MB/s |
-"
+      "MB/s are of the `docker save` archive.\n")
+    w("| image | archive MB | create, copying ms | create, image present ms | added ms | copy MB/s | CLI save\\|load MB/s |\n"
       "| --- | --- | --- | --- | --- | --- | --- |")
     for r in rows("image-copy.csv"):
         w(f"| {r['image']} | {r['archive_mb']} | {r['create_copy_ms']} | {r['create_present_ms']} | {r['added_ms']} "

@@ -330,8 +330,9 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 # A 200 MB image: busybox and a layer of 200 MB that does not compress.
-printf 'FROM %s\nRUN head -c 200000000 /dev/urandom >/big\n' "$FLOCK_BUSYBOX" >"$FLOCK_DIR/Dockerfile.big"
-DOCKER_BUILDKIT=0 docker -H "tcp://$E" build -q -t bench-big:1 -f "$FLOCK_DIR/Dockerfile.big" "$FLOCK_DIR" >/dev/null
+mkdir -p "$FLOCK_DIR/big"
+printf 'FROM %s\nRUN head -c 200000000 /dev/urandom >/big\n' "$FLOCK_BUSYBOX" >"$FLOCK_DIR/big/Dockerfile"
+DOCKER_BUILDKIT=0 docker -H "tcp://$E" build -q -t bench-big:1 "$FLOCK_DIR/big" >/dev/null 2>&1
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 lacks() {  # e2 without image $1, and the proxy's object model told (its image event)
   docker -H "tcp://$E2" rmi -f "$1" >/dev/null 2>&1 || true
@@ -364,7 +365,7 @@ for img in "$FLOCK_BUSYBOX" bench-big:1; do
   added=$((c - p))
   name=busybox
   [ "$img" = bench-big:1 ] && name=200MB
-  echo "$name,$(awk -v b="$bytes" 'BEGIN {printf "%.1f", b / 1e6}'),$c,$p,$added,$(awk -v b="$bytes" -v ms="$added" 'BEGIN {printf "%.0f", ms > 0 ? b / 1e3 / ms : 0}'),$(awk -v b="$bytes" -v ms="$d" 'BEGIN {printf "%.0f", b / 1e3 / ms}')" |
+  echo "$name,$(awk -v b="$bytes" 'BEGIN {printf "%.1f", b / 1e6}'),$c,$p,$added,$(awk -v b="$bytes" -v ms="$added" 'BEGIN {printf "%.0f", (ms > 0 ? b / 1e3 / ms : 0)}'),$(awk -v b="$bytes" -v ms="$d" 'BEGIN {printf "%.0f", b / 1e3 / ms}')" |
     tee -a "$OUT/image-copy.csv" | sed 's/^/  /'
 done
 grep 'copied image' "$FLOCK_DIR/copy-proxy.log" | tail -2 | sed 's/^/  proxy: /'
