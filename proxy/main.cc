@@ -2,6 +2,8 @@
 //   flocker-proxy --listen tcp://127.0.0.1:2375 --decider 127.0.0.1:7070     (a flock)
 //   flocker-proxy --listen tcp://127.0.0.1:2375 --engine unix:///var/run/docker.sock  (one engine)
 #include <signal.h>
+
+#include <thread>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -264,8 +266,9 @@ int main(int argc, char** argv) {
     spdlog::info("single-engine mode: every request goes to {}", engine);
   }
 
-  // The main thread only waits for signals: SIGINT/SIGTERM start a graceful shutdown; a
-  // second one ends the grace period at once.
+  // Signals are handled on a thread of their own: SIGINT/SIGTERM start a graceful shutdown; a
+  // second one ends the grace period at once (and any later one again). The main thread
+  // only waits for the workers, and is the only one that joins them.
   boost::asio::io_context signals_ctx;
   boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
   int received = 0;
@@ -275,11 +278,6 @@ int main(int argc, char** argv) {
         if (++received == 1) {
           spdlog::info("{}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
           server.shutdown();
-          std::thread([&] {
-            server.wait();
-            signals_ctx.stop();
-          }).detach();
-          signals.async_wait(on_signal);
         } else {
           spdlog::warn("second signal: closing every connection now");
           for (std::size_t i = 0; i < server.worker_count(); ++i) {
@@ -287,10 +285,13 @@ int main(int argc, char** argv) {
             boost::asio::post(w.context(), [&w] { w.close_everything(); });
           }
         }
+        signals.async_wait(on_signal);
       };
   signals.async_wait(on_signal);
-  signals_ctx.run();
+  std::thread signal_thread([&] { signals_ctx.run(); });
   server.wait();
+  signals_ctx.stop();
+  signal_thread.join();
   if (control) control->stop();
   spdlog::info("stopped");
   return 0;

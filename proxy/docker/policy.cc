@@ -5,6 +5,7 @@
 #include <functional>
 #include <stdexcept>
 
+#include "docker/go_json.h"
 #include "docker/json.h"
 
 namespace flocker::docker {
@@ -211,6 +212,7 @@ EndpointClass endpoint_class(const Route& route, verb method) {
       return route.target.path == "/auth" ? EndpointClass::kSystem : EndpointClass::kImages;
     case Endpoint::kPluginList:
     case Endpoint::kPlugin:
+    case Endpoint::kSwarm:
     case Endpoint::kUnsupported:
     case Endpoint::kUnknown:
       return EndpointClass::kOther;
@@ -331,11 +333,20 @@ std::optional<std::string> check_body(const PolicyOptions& options, const Route&
                                       std::string_view body) {
   if (!body_is_checked(route, method) || options.allow.all()) return std::nullopt;
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::nullopt;  // no body
+  // What the engine reads is Go's first value of the body: what follows it is ignored, and a
+  // body Go cannot read is refused by the engine before it acts on anything (it answers with
+  // its own error, which the client should get). A value that is not an object asks for
+  // nothing (null) or is refused by the engine too (a type error).
+  const auto decoded = go_decode(body);
+  if (!decoded.ok) return std::nullopt;
+  const std::string_view value = body.substr(0, decoded.end);
   dom::parser parser;
   dom::element root;
-  if (parser.parse(body.data(), body.size()).get(root) || !root.is_object()) {
-    return "flocker policy: the request body is not a JSON object";
+  if (parser.parse(value.data(), value.size()).get(root)) {
+    // Go reads it, simdjson cannot (invalid UTF-8 in a string): unseen, so refused.
+    return "flocker policy: the request body is not JSON the policy can read (invalid UTF-8?)";
   }
+  if (!root.is_object()) return std::nullopt;
   const HostAccess& allow = options.allow;
   if (route.endpoint == Endpoint::kVolumeCreate) {
     if (allow.host_mounts) return std::nullopt;

@@ -68,9 +68,10 @@ std::optional<std::string> check_endpoint(const PolicyOptions& options,
 
 // Whether a request body asks for host access the policy does not allow: container create
 // (the HostConfig, and its deprecated top-level copy), start with a body (API < 1.24),
-// update, exec create, volume create. A body that must be checked but is not a JSON object
-// is refused. Field names match case-insensitively and every repeat counts, as the engine's
-// decoder reads them (Go's encoding/json: case-insensitive keys, the last repeat wins).
+// update, exec create, volume create. The body is read as the engine's decoder reads it:
+// Go's first JSON value only (docker/go_json.h), field names case-insensitively, every repeat
+// counting (Go takes the last). A body Go cannot decode passes: the engine refuses it before
+// acting, with its own error. One Go can decode but the policy cannot parse is refused.
 std::optional<std::string> check_body(const PolicyOptions& options, const Route& route,
                                       transport::http::verb method, std::string_view body);
 

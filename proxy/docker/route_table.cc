@@ -51,19 +51,37 @@ Route classify(verb m, std::string_view raw_target) {
   if (is(verb::get, "/system/df")) return set(Endpoint::kSystemDf);
   if (is(verb::post, "/auth")) return set(Endpoint::kAnyHost);
 
-  // Plugins are read from the hosts (`docker inspect NAME` asks for a plugin last, and must
-  // get a not-found to say "No such object"); installing or changing them is refused below.
-  if (is(verb::get, "/plugins")) return set(Endpoint::kPluginList);
-  if (m == verb::get && starts(p, "/plugins/") && p.size() > 14 && p.ends_with("/json")) {
-    r.id = url_decode(std::string_view(p).substr(9, p.size() - 9 - 5));
-    return set(Endpoint::kPlugin);
+  // Swarm mode: a flock is, to a client, an engine that is not in a swarm (it answers as one
+  // does); starting or joining a swarm is refused.
+  if (is(verb::post, "/swarm/init") || is(verb::post, "/swarm/join")) return set(Endpoint::kUnsupported);
+  for (std::string_view prefix : {"/swarm", "/nodes", "/services", "/tasks", "/secrets", "/configs"}) {
+    if (p == prefix || starts(p, std::string(prefix) + "/")) return set(Endpoint::kSwarm);
   }
-
-  // Swarm mode and plugin changes: flocker is not a swarm manager. Build sessions
-  // (BuildKit's gRPC over /session) need one engine end to end: refused, so the CLI falls
-  // back to the classic builder.
-  for (std::string_view prefix : {"/swarm", "/nodes", "/services", "/tasks", "/secrets",
-                                  "/configs", "/plugins", "/session", "/grpc"}) {
+  // Plugins: what the hosts have is read and changed where it is (`docker inspect NAME`
+  // asks for a plugin last, and must get the engines' not-found to say "No such object");
+  // installing one is refused below (it would make the hosts differ silently).
+  if (is(verb::get, "/plugins")) return set(Endpoint::kPluginList);
+  if (is(verb::get, "/plugins/privileges")) return set(Endpoint::kAnyHost);
+  if (starts(p, "/plugins/") && p != "/plugins/pull" && p != "/plugins/create") {
+    std::string_view rest = std::string_view(p).substr(9);
+    static constexpr std::array<std::string_view, 5> kActions{"json", "enable", "disable", "push", "set"};
+    const auto slash = rest.rfind('/');
+    const std::string_view last = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+    for (auto a : kActions) {
+      if (last == a) {
+        r.id = url_decode(rest.substr(0, slash)), r.action = std::string(a);
+        return set(Endpoint::kPlugin);
+      }
+    }
+    if (m == verb::delete_) {
+      r.id = url_decode(rest);
+      return set(Endpoint::kPlugin);
+    }
+  }
+  // Installing plugins (pull, create, upgrade). Build sessions (BuildKit's gRPC over
+  // /session) need one engine end to end: refused, so the CLI falls back to the classic
+  // builder.
+  for (std::string_view prefix : {"/plugins", "/session", "/grpc"}) {
     if (p == prefix || starts(p, std::string(prefix) + "/")) return set(Endpoint::kUnsupported);
   }
 
@@ -103,7 +121,8 @@ Route classify(verb m, std::string_view raw_target) {
   if (is(verb::post, "/build/prune")) return set(Endpoint::kBuildPrune);
   if (is(verb::post, "/commit")) return set(Endpoint::kCommit);
 
-  if (is(verb::get, "/networks")) return set(Endpoint::kNetworkList);
+  // dockerd routes both, /networks and /networks/.
+  if (is(verb::get, "/networks") || is(verb::get, "/networks/")) return set(Endpoint::kNetworkList);
   if (is(verb::post, "/networks/create")) return set(Endpoint::kNetworkCreate);
   if (is(verb::post, "/networks/prune")) return set(Endpoint::kNetworkPrune);
   if (starts(p, "/networks/")) {
@@ -117,8 +136,8 @@ Route classify(verb m, std::string_view raw_target) {
   if (is(verb::post, "/volumes/prune")) return set(Endpoint::kVolumePrune);
   if (starts(p, "/volumes/")) {
     auto [name, action] = id_and_action(std::string_view(p).substr(9));
-    if (name.empty() || !action.empty()) return set(Endpoint::kUnknown);
-    r.id = name;
+    if (!action.empty()) return set(Endpoint::kUnknown);
+    r.id = name;  // "" (/volumes/): an engine answers "get: no such volume"
     return set(Endpoint::kVolume);
   }
   return set(Endpoint::kUnknown);
@@ -155,6 +174,7 @@ const char* endpoint_name(Endpoint e) {
     case Endpoint::kNetwork: return "network";
     case Endpoint::kVolume: return "volume";
     case Endpoint::kPlugin: return "plugin";
+    case Endpoint::kSwarm: return "swarm";
     case Endpoint::kAnyHost: return "any-host";
     case Endpoint::kUnsupported: return "unsupported";
     case Endpoint::kUnknown: return "unknown";

@@ -26,11 +26,13 @@ enum class Endpoint {
   kCommit,              // POST /commit?container=
   kNetwork,             // /networks/{id}[/connect|/disconnect], GET or DELETE
   kVolume,              // /volumes/{name}, GET or DELETE
-  kPlugin,              // GET /plugins/{name}/json (read only: installing is refused)
+  kPlugin,              // /plugins/{name}/{json,enable,disable,push,set}, DELETE /plugins/{name}
+  // swarm mode: a flock answers as an engine outside a swarm
+  kSwarm,               // /swarm..., /nodes, /services, /tasks, /secrets, /configs
   // to any healthy host
   kAnyHost,             // /auth, /images/search, /distribution/{name}/json
   // refused
-  kUnsupported,         // swarm mode, plugin changes, build sessions: 501
+  kUnsupported,         // installing plugins, joining a swarm, build sessions: refused
   kUnknown,             // no such endpoint: 404
 };
 

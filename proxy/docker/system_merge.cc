@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -60,7 +61,15 @@ std::string flock_api_version(const std::vector<HostSummary>& hosts, const std::
   return lowest.empty() ? fallback : lowest;
 }
 
-std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentity& flock) {
+std::string swarm_state(const std::string& info_json) {
+  dom::parser parser;
+  dom::element root, swarm;
+  if (info_json.empty() || parser.parse(info_json).get(root) || root["Swarm"].get(swarm)) return "";
+  return std::string(string_field(swarm, "LocalNodeState"));
+}
+
+std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentity& flock,
+                       const std::string& api_version) {
   auto infos = parse_field(hosts, &HostSummary::info_json);
   const Parsed* base = nullptr;
   for (std::size_t i = 0; i < hosts.size() && !base; ++i) {
@@ -81,15 +90,23 @@ std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentit
     paused += int_field(r, "ContainersPaused");
     stopped += int_field(r, "ContainersStopped");
     images += int_field(r, "Images");
-    ncpu += int_field(r, "NCPU");
-    mem += int_field(r, "MemTotal");
+    ncpu = std::max(ncpu, int_field(r, "NCPU"));
+    mem = std::max(mem, int_field(r, "MemTotal"));
   }
 
   // SystemStatus: Swarm classic's layout, one block per host.
+  int64_t total_cpus = 0, total_memory = 0;  // the flock's capacity, which NCPU/MemTotal are not
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    if (!hosts[i].healthy || !infos[i]->ok) continue;
+    total_cpus += int_field(infos[i]->root, "NCPU");
+    total_memory += int_field(infos[i]->root, "MemTotal");
+  }
   std::vector<std::pair<std::string, std::string>> status{
       {"Role", "primary"},
       {"Strategy", "decider " + flock.decider},
-      {"Nodes", std::to_string(hosts.size())}};
+      {"Nodes", std::to_string(hosts.size())},
+      {"Total CPUs", std::to_string(total_cpus)},
+      {"Total Memory", fmt::format("{} B", total_memory)}};
   for (std::size_t i = 0; i < hosts.size(); ++i) {
     const auto& h = hosts[i];
     status.emplace_back(" " + h.name, h.address);
@@ -145,6 +162,10 @@ std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentit
     if (!h.healthy) w.string("host " + h.name + " (" + h.address + ") is unhealthy" + (h.error.empty() ? "" : ": " + h.error));
   }
   w.end_array();
+  // What dockerd adds for older clients (api/server/router/system/system_routes.go).
+  if (!api_version.empty() && compare_api_versions(api_version, "1.25") < 0) {
+    w.key("ExecutionDriver").string("not supported");
+  }
   w.end_object();
   return w.take();
 }

@@ -26,9 +26,16 @@ struct FlockIdentity {
 };
 
 // GET /info: the first healthy host's info as the base (so every field the CLI reads is
-// there), with the flock's Name and ID, sums of containers (running/paused/stopped),
-// images, NCPU and MemTotal, and one SystemStatus block per host, as Swarm classic had.
-std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentity& flock);
+// there), with the flock's Name and ID, sums of what the flock holds (containers running/
+// paused/stopped, images), the largest host's NCPU and MemTotal (what one container can get,
+// which is what a client of one engine compares a container with), and one SystemStatus
+// block per host with its own figures, as Swarm classic had. `api_version` is the version
+// the client asked for ("" for none): older versions get the fields dockerd adds for them.
+std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentity& flock,
+                       const std::string& api_version = "");
+
+// A host's swarm state from its /info ("inactive" outside a swarm; "" when unknown).
+std::string swarm_state(const std::string& info_json);
 
 // GET /version: flocker's version, the lowest ApiVersion any host supports (and the highest
 // MinAPIVersion), each engine as a component.

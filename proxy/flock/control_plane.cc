@@ -215,6 +215,7 @@ Task<bool> ControlPlane::check(Monitor& m) {
     if (vparsed) {
       h.version_json = version_json;
       h.api_version = std::string(docker::string_field(vroot, "ApiVersion"));
+      h.min_api_version = std::string(docker::string_field(vroot, "MinAPIVersion"));
       h.engine_version = std::string(docker::string_field(vroot, "Version"));
     }
   });

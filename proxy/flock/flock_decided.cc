@@ -6,6 +6,7 @@
 #include <random>
 
 #include "docker/errors.h"
+#include "docker/go_json.h"
 #include "docker/image_ref.h"
 #include "docker/json.h"
 #include "docker/objects.h"
@@ -249,24 +250,22 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
   auto body = co_await ex.read_body(flock_.options.max_create_body);
   if (!body) co_return;
   auto hosts = flock_.inventory.snapshot();
+  // The engine reads the first JSON value of the body (Go's decoder). One it cannot read, or
+  // that is not an object, creates nothing: any engine says what docker says about it.
+  const auto decoded = docker::go_decode(*body);
   docker::dom::parser parser;
   docker::dom::element root;
-  if (parser.parse(*body).get(root) || !root.is_object()) {
-    // Not a JSON object: any engine says what docker says about that.
-    auto healthy = healthy_hosts(*hosts);
-    if (healthy.empty()) {
-      co_await ex.respond_error(http::status::bad_request, "invalid JSON in the container's configuration");
-      co_return;
-    }
-    auto result = co_await call_host(ex, *healthy[0], client_request(ex, std::string(ex.request().target()), *body));
-    if (result.ok()) {
-      co_await respond_engine(ex, std::move(result.response));
-    } else {
-      co_await ex.respond_error(http::status::bad_request, "invalid JSON in the container's configuration");
-    }
+  const std::string_view value(body->data(), decoded.ok ? decoded.end : 0);
+  if (!decoded.ok || (!parser.parse(value.data(), value.size()).get(root) && !root.is_object())) {
+    co_await answer_as_engine(ex, hosts, &*body);
     co_return;
   }
-  const auto refs = docker::create_refs(*body);
+  if (parser.parse(value.data(), value.size()).get(root)) {  // Go reads it, simdjson cannot
+    co_await ex.respond_error(http::status::bad_request,
+                              "flocker: the container's configuration is not JSON it can read (invalid UTF-8?)");
+    co_return;
+  }
+  const auto refs = docker::create_refs(value);
   const std::string& image = refs.image;
   std::string name = docker::query_param(route.target.query, "name").value_or("");
   NameReservations names(flock_.names);
@@ -332,7 +331,10 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
     docker::dom::element answer;
     if (!created.parse(result.response.body()).get(answer)) {
       // Read-your-writes: the container, and the volumes docker made for it, are known at once.
-      ContainerRecord record{std::string(docker::string_field(answer, "Id")), host.name, forward_name, image, 0};
+      // (Created: now, near enough for `ps --filter since=` until the engine's event says.)
+      const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
+      ContainerRecord record{std::string(docker::string_field(answer, "Id")), host.name, forward_name, image, now};
       flock_.model.edit(host.name, [&](HostEdit& e) {
         e.containers().put(record);
         for (const auto& ref : refs.refs) {
@@ -445,14 +447,15 @@ Task<void> FlockHandler::forward_progress(Exchange& ex, const std::vector<const 
 // it lives on one (a local volume's data, a local network's bridge), on the hosts the decider
 // names when it is shared.
 Task<void> FlockHandler::create_named(Exchange& ex, const docker::Route& route, v1::OperationKind kind) {
-  auto body = co_await ex.read_body(1 << 20);
-  if (!body) co_return;
   auto hosts = flock_.inventory.snapshot();
+  std::optional<std::string> body;
+  if (co_await malformed_body(ex, hosts, body)) co_return;
   const bool is_volume = kind == v1::OPERATION_KIND_VOLUME_CREATE;
+  const auto decoded = docker::go_decode(*body);  // (blank: docker's defaults)
   docker::dom::parser parser;
   docker::dom::element root;
   std::string name, driver, fs_type;
-  if (!parser.parse(*body).get(root)) {
+  if (decoded.ok && !parser.parse(body->data(), decoded.end).get(root)) {
     name = std::string(docker::go_string(root, "Name"));
     driver = std::string(docker::go_string(root, "Driver"));
     if (auto opts = docker::go_field(root, "DriverOpts")) fs_type = std::string(docker::go_string(*opts, "type"));

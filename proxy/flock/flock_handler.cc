@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include "docker/error_response.h"
+#include "docker/errors.h"
+#include "docker/system_merge.h"
+#include "flock/handler_support.h"
 
 namespace flocker::flock {
 
@@ -15,6 +18,22 @@ http::response<http::string_body> FlockHandler::render_error(http::status status
 
 Task<void> FlockHandler::handle(Exchange& ex) {
   const auto route = docker::classify(ex.request().method(), ex.request().target());
+  // A /vX.YY the flock does not serve is refused before anything, as dockerd's version
+  // middleware does (and in its words: too old is plain text there).
+  if (!route.target.version.empty() && route.endpoint != Endpoint::kUnknown) {
+    const ApiRange range = api_range(flock_.inventory.snapshot());
+    if (docker::compare_api_versions(route.target.version, range.max) > 0) {
+      co_await ex.respond_error(http::status::bad_request, docker::client_too_new(route.target.version, range.max));
+      co_return;
+    }
+    if (docker::compare_api_versions(route.target.version, range.min) < 0) {
+      http::response<http::string_body> res{http::status::bad_request, 11};
+      res.set(http::field::content_type, "text/plain; charset=utf-8");
+      res.body() = docker::client_too_old(route.target.version, range.min) + "\n";
+      co_await ex.respond(std::move(res));
+      co_return;
+    }
+  }
   switch (route.endpoint) {
     case Endpoint::kPing: co_await ping(ex); break;
     case Endpoint::kVersion: co_await version(ex); break;
@@ -53,15 +72,10 @@ Task<void> FlockHandler::handle(Exchange& ex) {
     case Endpoint::kCommit: co_await commit(ex, route); break;
     case Endpoint::kNetwork: co_await network(ex, route); break;
     case Endpoint::kVolume: co_await volume(ex, route); break;
-    case Endpoint::kPlugin: co_await plugin(ex); break;
+    case Endpoint::kPlugin: co_await plugin(ex, route); break;
+    case Endpoint::kSwarm: co_await swarm(ex); break;
     case Endpoint::kAnyHost: co_await any_host(ex); break;
-    case Endpoint::kUnsupported:
-      co_await ex.respond_error(
-          http::status::not_implemented,
-          "flocker does not support " + route.target.path +
-              ": a flock is many engines, not a swarm-mode cluster (no swarm, nodes, services, "
-              "tasks, secrets, configs, plugin changes or BuildKit sessions)");
-      break;
+    case Endpoint::kUnsupported: co_await refuse(ex, route); break;
     case Endpoint::kUnknown:
       co_await ex.respond_error(http::status::not_found, "page not found");
       break;

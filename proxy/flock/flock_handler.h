@@ -50,15 +50,26 @@ class FlockHandler : public transport::Handler {
   Task<void> network(Exchange& ex, const docker::Route& route);
   Task<void> network_connect(Exchange& ex, const docker::Route& route, const HostsSnapshot& hosts);
   Task<void> volume(Exchange& ex, const docker::Route& route);
-  Task<void> plugin(Exchange& ex);
+  Task<void> plugin(Exchange& ex, const docker::Route& route);
+  Task<void> swarm(Exchange& ex);
   Task<void> any_host(Exchange& ex);
+  // Refused endpoints: joining a swarm, installing plugins, BuildKit sessions.
+  Task<void> refuse(Exchange& ex, const docker::Route& route);
+  // A request no host can act on (an object none has, a body none can read), answered by
+  // a healthy host as an engine without that object answers it: docker's own status and
+  // words, in the engine's own order of checks. `body`: the body, when already read.
+  Task<void> answer_as_engine(Exchange& ex, const HostsSnapshot& hosts, const std::string* body = nullptr);
+  // Reads a JSON request body; when Go's decoder cannot read it, the engine answers (it reads
+  // bodies before it looks objects up) and true is returned. Else `body` holds it.
+  Task<bool> malformed_body(Exchange& ex, const HostsSnapshot& hosts, std::optional<std::string>& body);
   // Where a container is, from the object model, else by asking every healthy host (one
   // made on an engine a moment ago). Responds nothing.
   Task<ModelSnapshot::ContainerLookup> locate_container(Exchange& ex, const HostsSnapshot& hosts,
                                                         const std::string& ref);
-  // The owner of a container reference; responds (404, ambiguous, host down) when none.
+  // The owner of a container reference; responds (an engine's 404, ambiguous, host down)
+  // when none. `body`: the request body when already read.
   Task<std::optional<std::pair<ContainerRecord, const HostState*>>> owner_of(
-      Exchange& ex, const HostsSnapshot& hosts, const std::string& ref);
+      Exchange& ex, const HostsSnapshot& hosts, const std::string& ref, const std::string* body = nullptr);
   // The hosts holding an object: those the object model names, and of the healthy hosts it
   // does not know fully yet (resyncing), those where GET `path` answers 200. Healthy hosts
   // first; an unhealthy holder still holds it (its data is there).

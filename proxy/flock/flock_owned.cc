@@ -9,7 +9,10 @@
 #include "docker/errors.h"
 #include "docker/image_ref.h"
 #include "docker/json.h"
+#include "docker/filters.h"
+#include "docker/go_json.h"
 #include "docker/objects.h"
+#include "docker/system_merge.h"
 #include "flock/flock_handler.h"
 #include "transport/gather.h"
 
@@ -61,7 +64,8 @@ Task<ModelSnapshot::ContainerLookup> FlockHandler::locate_container(Exchange& ex
     docker::dom::element root;
     if (parser.parse(r.result.response.body()).get(root)) continue;
     ContainerRecord rec{std::string(docker::string_field(root, "Id")), r.host->name,
-                        std::string(bare_name(docker::string_field(root, "Name"))), {}, 0};
+                        std::string(bare_name(docker::string_field(root, "Name"))), {},
+                        docker::unix_seconds(docker::string_field(root, "Created"))};
     if (rec.id.empty() || !ids.insert(rec.id).second) continue;
     matches.push_back(std::move(rec));
   }
@@ -73,7 +77,7 @@ Task<ModelSnapshot::ContainerLookup> FlockHandler::locate_container(Exchange& ex
 }
 
 Task<std::optional<std::pair<ContainerRecord, const HostState*>>> FlockHandler::owner_of(
-    Exchange& ex, const HostsSnapshot& hosts, const std::string& ref) {
+    Exchange& ex, const HostsSnapshot& hosts, const std::string& ref, const std::string* body) {
   using Found = ModelSnapshot::Found;
   auto found = co_await locate_container(ex, hosts, ref);
   if (found.found == Found::kAmbiguous) {
@@ -81,8 +85,8 @@ Task<std::optional<std::pair<ContainerRecord, const HostState*>>> FlockHandler::
     co_return std::nullopt;
   }
   const HostState* h = found.found == Found::kOne ? find_host(*hosts, found.container.host) : nullptr;
-  if (!h) {
-    co_await ex.respond_error(http::status::not_found, docker::no_such_container(ref));
+  if (!h) {  // no host has it: an engine says so, in its words for this action
+    co_await answer_as_engine(ex, hosts, body);
     co_return std::nullopt;
   }
   if (!h->healthy) {
@@ -92,8 +96,46 @@ Task<std::optional<std::pair<ContainerRecord, const HostState*>>> FlockHandler::
   co_return std::make_pair(found.container, h);
 }
 
+Task<void> FlockHandler::answer_as_engine(Exchange& ex, const HostsSnapshot& hosts, const std::string* body) {
+  auto healthy = healthy_hosts(*hosts);
+  if (healthy.empty()) {
+    co_await ex.respond_error(http::status::service_unavailable, "no healthy host in the flock");
+    co_return;
+  }
+  const HostState& host = *healthy[any_host_turn_++ % healthy.size()];
+  if (!body) {
+    co_await forward_to(ex, host);
+    co_return;
+  }
+  auto result = co_await call_host(ex, host, client_request(ex, std::string(ex.request().target()), *body),
+                                   flock_.options.engine_timeout);
+  if (!result.ok()) {
+    co_await respond_host_down(ex, host, result.error);
+    co_return;
+  }
+  co_await respond_engine(ex, std::move(result.response));
+}
+
+Task<bool> FlockHandler::malformed_body(Exchange& ex, const HostsSnapshot& hosts, std::optional<std::string>& body) {
+  body = co_await ex.read_body(1 << 20);
+  if (!body) co_return true;  // too large or the client failed: answered
+  const bool blank = body->find_first_not_of(" \t\r\n") == std::string::npos;
+  if (blank || docker::go_decode(*body).ok) co_return false;
+  co_await answer_as_engine(ex, hosts, &*body);
+  co_return true;
+}
+
 Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
   auto hosts = flock_.inventory.snapshot();
+  // An engine reads these bodies before it looks the container up: a body it cannot read is
+  // the error it reports, wherever the container is.
+  std::optional<std::string> body;
+  const bool json_body = ex.request().method() == http::verb::post &&
+                         (route.action == "exec" || route.action == "update" || route.action == "start");
+  if (json_body && !ex.request_body().is_none()) {
+    if (co_await malformed_body(ex, hosts, body)) co_return;
+    ex.replay_body(*body);
+  }
   auto owner = co_await owner_of(ex, hosts, route.id);
   if (!owner) co_return;
   // (No structured bindings here: GCC 12 miscompiles them across co_await.)
@@ -137,9 +179,9 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
   }
   if (route.action == "exec" || (method == http::verb::delete_ && route.action.empty())) {
     // Small answers the model learns from: an exec ID, or a removal.
-    auto body = co_await ex.read_body(1 << 20);
-    if (!body) co_return;
-    auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), *body));
+    auto small = co_await ex.read_body(1 << 20);
+    if (!small) co_return;
+    auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), *small));
     if (!result.ok()) {
       co_await respond_host_down(ex, *host, result.error);
       co_return;
@@ -162,6 +204,11 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
 
 Task<void> FlockHandler::exec(Exchange& ex, const docker::Route& route) {
   auto hosts = flock_.inventory.snapshot();
+  if (route.action == "start" && !ex.request_body().is_none()) {  // the body first, as an engine
+    std::optional<std::string> body;
+    if (co_await malformed_body(ex, hosts, body)) co_return;
+    ex.replay_body(*body);
+  }
   const HostState* host = nullptr;
   if (auto known = flock_.execs.host(route.id)) host = find_host(*hosts, *known);
   if (!host) {
@@ -177,7 +224,7 @@ Task<void> FlockHandler::exec(Exchange& ex, const docker::Route& route) {
     }
   }
   if (!host) {
-    co_await ex.respond_error(http::status::not_found, docker::no_such_exec(route.id));
+    co_await answer_as_engine(ex, hosts);
     co_return;
   }
   co_await forward_to(ex, *host);
@@ -228,7 +275,7 @@ Task<void> FlockHandler::image(Exchange& ex, const docker::Route& route) {
   // An image is a copy wherever it is: the hosts that answer now are enough.
   std::erase_if(have, [](const HostState* h) { return !h->healthy; });
   if (have.empty()) {
-    co_await ex.respond_error(http::status::not_found, docker::no_such_image(route.id));
+    co_await answer_as_engine(ex, hosts);
     co_return;
   }
   const bool everywhere = route.action == "tag" || (route.action.empty() && ex.request().method() == http::verb::delete_);
@@ -295,6 +342,12 @@ Task<void> FlockHandler::image_get_many(Exchange& ex, const docker::Route& route
     std::erase_if(have, [&](const HostState* h) { return std::find(more.begin(), more.end(), h) == more.end(); });
   }
   if (have.empty()) {
+    bool any = false;  // none of them anywhere: an engine says so in its words
+    for (const auto& n : names) any = any || !flock_.model.snapshot()->image_holders(n).empty();
+    if (!any) {
+      co_await answer_as_engine(ex, hosts);
+      co_return;
+    }
     co_await ex.respond_error(http::status::not_found,
                               "no host of the flock has all of the images: " + fmt::format("{}", fmt::join(names, ", ")));
     co_return;
@@ -328,7 +381,7 @@ Task<void> FlockHandler::network(Exchange& ex, const docker::Route& route) {
   }
   auto have = co_await network_hosts(ex, hosts, route.id);
   if (have.empty()) {
-    co_await ex.respond_error(http::status::not_found, "network " + route.id + " not found");
+    co_await answer_as_engine(ex, hosts);
     co_return;
   }
   if (ex.request().method() != http::verb::delete_) {
@@ -363,13 +416,16 @@ Task<void> FlockHandler::network(Exchange& ex, const docker::Route& route) {
 // docker network connect/disconnect NET CONTAINER: to the container's host. A local network
 // lives on one host: a container elsewhere cannot join it.
 Task<void> FlockHandler::network_connect(Exchange& ex, const docker::Route& route, const HostsSnapshot& hosts) {
-  auto body = co_await ex.read_body(1 << 20);
-  if (!body) co_return;
+  std::optional<std::string> body;
+  if (co_await malformed_body(ex, hosts, body)) co_return;
   docker::dom::parser parser;
   docker::dom::element root;
   std::string container;
-  if (!parser.parse(*body).get(root)) container = std::string(docker::go_string(root, "Container"));
-  auto owner = co_await owner_of(ex, hosts, container);
+  const auto decoded = docker::go_decode(*body);
+  if (decoded.ok && !parser.parse(body->data(), decoded.end).get(root)) {
+    container = std::string(docker::go_string(root, "Container"));
+  }
+  auto owner = co_await owner_of(ex, hosts, container, &*body);
   if (!owner) co_return;
   const HostState* host = owner->second;
   if (route.action == "connect" && !docker::is_predefined_network(route.id)) {
@@ -398,7 +454,7 @@ Task<void> FlockHandler::volume(Exchange& ex, const docker::Route& route) {
   auto hosts = flock_.inventory.snapshot();
   auto have = co_await volume_hosts(ex, hosts, route.id);
   if (have.empty()) {
-    co_await ex.respond_error(http::status::not_found, "get " + route.id + ": no such volume");
+    co_await answer_as_engine(ex, hosts);
     co_return;
   }
   if (ex.request().method() != http::verb::delete_) {
@@ -424,30 +480,53 @@ Task<void> FlockHandler::volume(Exchange& ex, const docker::Route& route) {
   co_await respond_engine(ex, std::move(results[0].response));
 }
 
-// Plugins are read, never installed (the route table refuses the rest): GET
-// /plugins/{name}/json from the first host that has it, else docker's own not-found, which
-// `docker inspect NAME` needs to end in "No such object".
-Task<void> FlockHandler::plugin(Exchange& ex) {
+// A plugin is read and changed on the host that has it (installing one is refused by the
+// route table); no host has it: an engine without it answers (`docker inspect NAME` asks for
+// a plugin last, and must get its not-found to end in docker's "No such object").
+Task<void> FlockHandler::plugin(Exchange& ex, const docker::Route& route) {
   auto hosts = flock_.inventory.snapshot();
-  auto healthy = healthy_hosts(*hosts);
-  if (healthy.empty()) {
-    co_await ex.respond_error(http::status::service_unavailable, "no healthy host in the flock");
+  auto have = co_await hosts_answering(ex, healthy_hosts(*hosts),
+                                       "/plugins/" + docker::url_encode(route.id) + "/json");
+  if (have.empty()) {
+    co_await answer_as_engine(ex, hosts);
     co_return;
   }
-  auto replies = co_await call_hosts(ex, healthy, http::verb::get, std::string(ex.request().target()), {},
-                                     flock_.options.engine_timeout);
-  HostReply* refusal = nullptr;
-  for (auto& r : replies) {
-    if (is_2xx(r.result)) {
-      co_await respond_engine(ex, std::move(r.result.response));
+  co_await forward_to(ex, *have[0]);
+}
+
+// Swarm mode: a flock is, to a client, an engine that is not in a swarm. An engine of the
+// flock that is not in one answers, in its own words and order of checks (docker-py's
+// teardown calls `swarm/leave` and expects its 503); if every engine is in a swarm of its
+// own, the answer of an engine outside one is made here.
+Task<void> FlockHandler::swarm(Exchange& ex) {
+  auto hosts = flock_.inventory.snapshot();
+  for (const auto* h : healthy_hosts(*hosts)) {
+    if (docker::swarm_state(h->info_json) == "inactive") {
+      co_await forward_to(ex, *h);
       co_return;
     }
-    if (r.result.ok() && !refusal) refusal = &r;
   }
-  if (refusal) {
-    co_await respond_engine(ex, std::move(refusal->result.response));
+  const auto route = docker::classify(ex.request().method(), ex.request().target());
+  const std::string message = route.target.path == "/swarm/leave" ? docker::kNotInSwarm : docker::kNotSwarmManager;
+  co_await ex.respond_error(http::status::service_unavailable, message);
+}
+
+Task<void> FlockHandler::refuse(Exchange& ex, const docker::Route& route) {
+  const auto& p = route.target.path;
+  if (p == "/swarm/init" || p == "/swarm/join") {
+    co_await ex.respond_error(http::status::service_unavailable,
+                              "flocker: a flock cannot start or join a swarm: it is many engines, each "
+                              "outside swarm mode (use docker swarm on the engines themselves)");
+  } else if (p.starts_with("/plugins")) {
+    co_await ex.respond_error(http::status::forbidden,
+                              "flocker: plugins are not installed through a flock: installed on some of "
+                              "its hosts, a plugin would make them differ silently (install it on every "
+                              "engine directly)");
   } else {
-    co_await respond_host_down(ex, *replies[0].host, replies[0].result.error);
+    co_await ex.respond_error(
+        http::status::not_implemented,
+        "flocker does not support " + p +
+            ": BuildKit sessions need one engine end to end (the classic builder works)");
   }
 }
 

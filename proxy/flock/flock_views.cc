@@ -3,11 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include "docker/events.h"
+#include "docker/filters.h"
 #include "docker/host_filter.h"
 #include "docker/json.h"
 #include "docker/system_merge.h"
 #include "flock/flock_handler.h"
 #include "flock/line_merge.h"
+#include "transport/gather.h"
 #include "flocker_version.h"
 
 namespace flocker::flock {
@@ -70,7 +72,8 @@ Task<void> FlockHandler::info(Exchange& ex) {
       if (v.name == r.host->name) v.info_json = std::move(r.result.response.body());
     }
   }
-  co_await respond_json(ex, http::status::ok, docker::merge_info(views, identity(flock_)));
+  const auto route = docker::classify(ex.request().method(), ex.request().target());
+  co_await respond_json(ex, http::status::ok, docker::merge_info(views, identity(flock_), route.target.version));
 }
 
 Task<std::optional<std::vector<docker::HostBody>>> FlockHandler::collect_bodies(
@@ -92,14 +95,56 @@ Task<std::optional<std::vector<docker::HostBody>>> FlockHandler::collect_bodies(
 }
 
 Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& route) {
+  auto hosts = flock_.inventory.snapshot();
   auto filter = docker::take_host_filter(route.target.query);
-  if (!filter.error.empty()) {
-    co_await ex.respond_error(http::status::bad_request, filter.error);
+  if (!filter.error.empty()) {  // filters that are not JSON: an engine's own refusal
+    co_await answer_as_engine(ex, hosts);
     co_return;
   }
-  auto hosts = flock_.inventory.snapshot();
   auto targets = selected(*hosts, filter.hosts);
-  auto replies = co_await call_hosts(ex, targets, http::verb::get, route.target.rebuild(filter.query));
+  // since= and before= name a container, and mean "created after / before it": on its own
+  // host as they are, elsewhere as a window of creation times (seconds: a container of the
+  // same second as the one named is left out there).
+  auto order = docker::take_order_filters(filter.query);
+  struct Bound {
+    std::string host;
+    int64_t created = 0;
+  };
+  std::optional<Bound> since, before;
+  for (auto* which : {&order.since, &order.before}) {
+    if (!*which) continue;
+    auto found = co_await locate_container(ex, hosts, **which);
+    if (found.found != ModelSnapshot::Found::kOne || found.container.created == 0) continue;
+    (which == &order.since ? since : before) = Bound{found.container.host, found.container.created};
+  }
+  const bool windowed = (order.since && since) || (order.before && before);
+  std::vector<Task<transport::CallResult>> calls;
+  std::vector<std::pair<std::optional<int64_t>, std::optional<int64_t>>> windows;
+  for (const auto* h : targets) {
+    std::string query = windowed ? order.query_without : filter.query;
+    std::optional<int64_t> after, below;
+    if (windowed) {
+      query = docker::with_query_param(query, "limit", std::nullopt);  // applied after the window
+      if (order.since && since && since->host == h->name) query = docker::with_filter(query, "since", *order.since);
+      if (order.since && since && since->host != h->name) after = since->created;
+      if (order.before && before && before->host == h->name) query = docker::with_filter(query, "before", *order.before);
+      if (order.before && before && before->host != h->name) below = before->created;
+    }
+    windows.emplace_back(after, below);
+    calls.push_back(call_host(ex, *h, transport::make_request(http::verb::get, route.target.rebuild(query), {},
+                                                              ex.request_id())));
+  }
+  auto results = co_await transport::gather(std::move(calls));
+  std::vector<HostReply> replies;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    auto& r = results[i];
+    if (r.ok() && r.response.result_int() == 200 && (windows[i].first || windows[i].second)) {
+      if (auto kept = docker::filter_by_created(r.response.body(), windows[i].first, windows[i].second)) {
+        r.response.body() = std::move(*kept);
+      }
+    }
+    replies.push_back({targets[i], std::move(r)});
+  }
   auto collected = co_await collect_bodies(ex, std::move(replies));
   if (!collected) co_return;
   auto& bodies = *collected;
@@ -145,12 +190,12 @@ Task<void> FlockHandler::merged(Exchange& ex, const docker::Route& route, Merge 
 }
 
 Task<void> FlockHandler::events(Exchange& ex, const docker::Route& route) {
+  auto hosts = flock_.inventory.snapshot();
   auto filter = docker::take_host_filter(route.target.query);
-  if (!filter.error.empty()) {
-    co_await ex.respond_error(http::status::bad_request, filter.error);
+  if (!filter.error.empty()) {  // filters that are not JSON: an engine's own refusal
+    co_await answer_as_engine(ex, hosts);
     co_return;
   }
-  auto hosts = flock_.inventory.snapshot();
   const auto targets = selected(*hosts, filter.hosts);
   const std::string target = route.target.rebuild(filter.query);
   std::vector<Task<std::unique_ptr<transport::StreamCall>>> opens;

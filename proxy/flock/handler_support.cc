@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "docker/error_response.h"
+#include "docker/system_merge.h"
 #include "transport/forward.h"
 #include "transport/gather.h"
 
@@ -29,6 +30,27 @@ std::vector<const HostState*> healthy_hosts(const HostList& hosts) {
     if (h.healthy) out.push_back(&h);
   }
   return out;
+}
+
+const ApiRange& api_range(const HostsSnapshot& hosts) {
+  thread_local const HostList* cached_for = nullptr;
+  thread_local HostsSnapshot keep;  // holds the snapshot, so its address is not reused meanwhile
+  thread_local ApiRange range;
+  if (cached_for == hosts.get()) return range;
+  ApiRange next{"", ""};
+  for (const auto& h : *hosts) {
+    if (!h.api_version.empty() && (next.max.empty() || docker::compare_api_versions(h.api_version, next.max) < 0)) {
+      next.max = h.api_version;
+    }
+    if (!h.min_api_version.empty() &&
+        (next.min.empty() || docker::compare_api_versions(h.min_api_version, next.min) > 0)) {
+      next.min = h.min_api_version;
+    }
+  }
+  range = {next.min.empty() ? "1.12" : next.min, next.max.empty() ? "1.41" : next.max};
+  keep = hosts;
+  cached_for = hosts.get();
+  return range;
 }
 
 http::status http_status_for(grpc::StatusCode code) {

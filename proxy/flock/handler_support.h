@@ -24,6 +24,14 @@ std::string client_key(const Exchange& ex);
 
 std::vector<const HostState*> healthy_hosts(const HostList& hosts);
 
+// The API versions every host serves: from the highest MinAPIVersion to the lowest
+// ApiVersion (docker's defaults, 1.12 and 1.41, before any host has answered). Computed once
+// per inventory snapshot and I/O thread.
+struct ApiRange {
+  std::string min = "1.12", max = "1.41";
+};
+const ApiRange& api_range(const HostsSnapshot& hosts);
+
 // HTTP status for a decider's error code (its message goes to the docker user as is).
 http::status http_status_for(grpc::StatusCode code);
 

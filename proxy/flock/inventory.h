@@ -27,6 +27,7 @@ struct HostState {
   std::string info_json;
   std::string version_json;
   std::string api_version;     // "1.41"
+  std::string min_api_version; // "1.12"
   std::string engine_version;  // "20.10.24+dfsg1"
   int64_t containers_running = 0, containers_total = 0, ncpu = 0, mem_total = 0;
 };

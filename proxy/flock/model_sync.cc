@@ -12,7 +12,7 @@ using transport::Task;
 
 namespace {
 
-constexpr std::string_view kLists[] = {"/containers/json?all=1", "/images/json", "/volumes",
+constexpr std::string_view kLists[] = {"/containers/json?all=1", "/images/json?all=1", "/volumes",
                                        "/networks"};
 
 Task<std::vector<transport::CallResult>> fetch(transport::Worker& worker,
@@ -106,7 +106,7 @@ unsigned apply_events(ObjectModel& model, ExecIndex& execs, const std::string& h
 Task<void> relist(transport::Worker& worker, const transport::Address& address, const std::string& host,
                   ObjectModel& model, unsigned what, std::chrono::milliseconds timeout) {
   std::vector<std::string_view> targets;
-  if (what & kRelistImages) targets.push_back("/images/json");
+  if (what & kRelistImages) targets.push_back("/images/json?all=1");
   if (what & kRelistNetworks) targets.push_back("/networks");
   auto results = co_await fetch(worker, address, targets, timeout);
   std::optional<std::vector<docker::ImageSummary>> images;
@@ -117,7 +117,7 @@ Task<void> relist(transport::Worker& worker, const transport::Address& address, 
                    results[i].ok() ? std::to_string(results[i].response.result_int()) : results[i].error);
       continue;
     }
-    if (targets[i] == "/images/json") images = docker::parse_image_list(results[i].response.body());
+    if (targets[i] == "/images/json?all=1") images = docker::parse_image_list(results[i].response.body());
     if (targets[i] == "/networks") networks = docker::parse_network_list(results[i].response.body());
   }
   if (!images && !networks) co_return;

@@ -117,6 +117,9 @@ struct Watch {
 };
 
 Task<void> watch_client(Exchange& ex, Socket& upstream, Watch& w) {
+  // The relay may be over before this coroutine first runs (a body that ended at once): its
+  // cancel() then found nothing to cancel, and a wait now would last as long as the client.
+  if (w.stop) co_return;
   error_code ec;
   co_await ex.client().async_wait(Socket::wait_read, ec_token(ec));
   if (!ec && !w.stop && peer_has_closed(ex.client())) {

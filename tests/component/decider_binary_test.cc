@@ -116,3 +116,18 @@ TEST(ExampleDecider, RoutesByZoneLabel) {
   example.signal(SIGTERM);
   EXPECT_EQ(example.wait_for(10s), 0);
 }
+
+TEST(DeciderBinary, ASecondDeciderOnATakenPortExitsWithAMessage) {
+  // gRPC's default SO_REUSEPORT would let both listen and split the calls between them.
+  test::Subprocess first({FLOCKER_DECIDER_BIN, "--listen", "127.0.0.1:0", "--hosts", "tcp://127.0.0.1:2376"});
+  std::string port;
+  for (int i = 0; i < 200 && port.empty(); ++i, std::this_thread::sleep_for(10ms)) {
+    const std::string out = first.output();
+    const auto at = out.find("(port ");
+    if (at != std::string::npos) port = out.substr(at + 6, out.find(')', at) - at - 6);
+  }
+  ASSERT_FALSE(port.empty()) << first.output();
+  auto [code, output] = test::run({FLOCKER_DECIDER_BIN, "--listen", "127.0.0.1:" + port, "--hosts", "tcp://127.0.0.1:2376"});
+  EXPECT_EQ(code, 2) << output;
+  EXPECT_NE(output.find("cannot listen on 127.0.0.1:" + port), std::string::npos) << output;
+}

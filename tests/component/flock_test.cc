@@ -77,7 +77,7 @@ TEST(Flock, InfoIsTheFlockAndVersionTheLowestApi) {
   auto doc = p.parse(info.body());
   EXPECT_EQ(std::string_view(doc["Name"].get_string()), "test-flock");
   EXPECT_EQ(int64_t(doc["Containers"].get_int64()), 2);
-  EXPECT_EQ(int64_t(doc["NCPU"].get_int64()), 6);
+  EXPECT_EQ(int64_t(doc["NCPU"].get_int64()), 2);  // the largest host's: what one container gets
   EXPECT_TRUE(contains(info.body(), "\"  └ Labels\",\"zone=z-e2\"")) << info.body();
   auto ping = f.request("HEAD", "/_ping");
   EXPECT_EQ(ping["Api-Version"], "1.41");
@@ -448,15 +448,41 @@ TEST(Flock, EventsFromEveryHostTaggedAndTheStreamEndsWithItsClient) {
   EXPECT_LT(f.e1.open_event_streams(), streams);
 }
 
-TEST(Flock, UnsupportedEndpointsAnswer501AndUnknownOnes404) {
-  FlockHarness f;
-  for (const char* path : {"/v1.41/swarm", "/v1.41/services", "/v1.41/nodes", "/v1.41/secrets", "/v1.41/plugins/pull"}) {
+TEST(Flock, SwarmModeAnswersAsAnEngineOutsideASwarmAndTheRestIsRefusedClearly) {
+  FlockHarness f;  // (the fake engines say nothing of a swarm: the proxy answers for them)
+  for (const char* path : {"/v1.41/swarm", "/v1.41/services", "/v1.41/nodes", "/v1.41/secrets", "/v1.41/configs"}) {
     auto res = f.request("GET", path);
-    EXPECT_EQ(res.result_int(), 501) << path;
-    EXPECT_TRUE(contains(res.body(), "flocker does not support")) << res.body();
+    EXPECT_EQ(res.result_int(), 503) << path;
+    EXPECT_TRUE(contains(res.body(), "This node is not a swarm manager")) << res.body();
   }
+  auto leave = f.request("POST", "/v1.41/swarm/leave?force=1");
+  EXPECT_EQ(leave.result_int(), 503);
+  EXPECT_TRUE(contains(leave.body(), "This node is not part of a swarm")) << leave.body();
+  auto init = f.request("POST", "/v1.41/swarm/init", "{}");
+  EXPECT_EQ(init.result_int(), 503);
+  EXPECT_TRUE(contains(init.body(), "a flock cannot start or join a swarm")) << init.body();
+  auto install = f.request("POST", "/v1.41/plugins/pull?remote=x");
+  EXPECT_EQ(install.result_int(), 403);
+  EXPECT_TRUE(contains(install.body(), "plugins are not installed through a flock")) << install.body();
+  EXPECT_EQ(f.request("POST", "/session").result_int(), 501);
   EXPECT_EQ(f.request("GET", "/v1.41/whatever").result_int(), 404);
   for (auto* e : {&f.e1, &f.e2, &f.e3}) EXPECT_TRUE(e->requests("/swarm").empty());
+}
+
+TEST(Flock, AnApiVersionTheFlockDoesNotServeIsRefusedAsDockerdRefusesIt) {
+  FlockHarness f;
+  auto too_new = f.request("GET", "/v1.99/info");
+  EXPECT_EQ(too_new.result_int(), 400);
+  EXPECT_TRUE(contains(too_new.body(), "client version 1.99 is too new. Maximum supported API version is 1.41"))
+      << too_new.body();
+  auto too_old = f.request("GET", "/v1.11/_ping");
+  EXPECT_EQ(too_old.result_int(), 400);
+  EXPECT_EQ(too_old.body(),
+            "client version 1.11 is too old. Minimum supported API version is 1.12, please upgrade your client to a "
+            "newer version\n");
+  EXPECT_EQ(f.request("GET", "/v1.24/info").result_int(), 200);
+  EXPECT_TRUE(contains(f.request("GET", "/v1.24/info").body(), "\"ExecutionDriver\":\"not supported\""));
+  EXPECT_EQ(f.request("GET", "/info").result_int(), 200);
 }
 
 TEST(Flock, UndecodableCreateBodiesGetDockersOwnAnswer) {

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "fake_engine.h"
+#include "proxy_process.h"
 #include "raw_client.h"
 #include "subprocess.h"
 
@@ -13,7 +14,6 @@ using namespace flocker::test;
 using namespace std::chrono_literals;
 
 namespace {
-
 
 // The proxy's peak resident set (VmHWM), in KiB.
 long peak_rss_kib(pid_t pid) {
@@ -33,31 +33,11 @@ constexpr long kPeakRssLimitKiB = 48 * 1024;
 constexpr uint64_t kGiB = 1ull << 30;
 #endif
 
-struct ProxyProcess {
-  explicit ProxyProcess(const std::string& engine)
-      : socket_path(temp_path("proxy") + ".sock"),
-        process({FLOCKER_PROXY_BIN, "--listen", "unix://" + socket_path, "--engine", engine,
-                 "--access-log", "off", "--threads", "2"}) {
-    for (int i = 0; i < 500; ++i) {
-      try {
-        RawClient probe(address());
-        return;
-      } catch (const std::exception&) {
-        std::this_thread::sleep_for(10ms);
-      }
-    }
-    ADD_FAILURE() << "flocker-proxy did not start: " << process.output();
-  }
-  std::string address() const { return "unix://" + socket_path; }
-  std::string socket_path;
-  Subprocess process;
-};
-
 }  // namespace
 
 TEST(ProxyMemory, AGigabyteDownloadStreamsInBoundedMemory) {
   FakeEngine engine;
-  ProxyProcess proxy(engine.address());
+  ProxyProcess proxy(FLOCKER_PROXY_BIN, engine.address());
   RawClient c(proxy.address());
   c.send(request_text("GET", "/stream?bytes=" + std::to_string(kGiB)));
   // Decode the chunked body by hand and checksum it, without keeping it.
@@ -96,7 +76,7 @@ TEST(ProxyMemory, AGigabyteDownloadStreamsInBoundedMemory) {
 
 TEST(ProxyMemory, AGigabyteUploadStreamsInBoundedMemory) {
   FakeEngine engine;
-  ProxyProcess proxy(engine.address());
+  ProxyProcess proxy(FLOCKER_PROXY_BIN, engine.address());
   RawClient c(proxy.address());
   c.send("PUT /sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
   uint64_t sum = 14695981039346656037ull;

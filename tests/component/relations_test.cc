@@ -263,7 +263,9 @@ TEST(Relations, PluginLookupsAnswerLikeAnEngineWithoutThatPlugin) {
   auto list = f.request("GET", "/v1.41/plugins");
   EXPECT_EQ(list.result_int(), 200);
   EXPECT_EQ(list.body(), "[]");
-  EXPECT_EQ(f.request("POST", "/v1.41/plugins/pull?remote=x").result_int(), 501);
+  EXPECT_EQ(f.request("POST", "/v1.41/plugins/pull?remote=x").result_int(), 403);  // installing
+  auto enable = f.request("POST", "/v1.41/plugins/no-such-name/enable?timeout=1");
+  EXPECT_EQ(enable.result_int(), 404) << "an engine without it answers: " << enable.body();
 }
 
 TEST(Relations, AHostBackFromAnOutageIsListedAgainBeforeItsAbsencesAreTrusted) {

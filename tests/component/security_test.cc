@@ -99,9 +99,14 @@ TEST_F(Policy, JsonTricksDoNotGetPast) {
   expect_refused(R"({"Image":"b","HostConfig":{"Privil\u0065ged":true}})", "privileged");
   expect_refused(R"({"Image":"b","Privileged":true})", "privileged");
   expect_refused(R"({"Image":"b","HostConfig":{"NetworkMode":"HOST"}})", "host");
-  expect_refused(R"({"Image":"b"} trailing)", "not a JSON object");
-  expect_refused(R"(["not","an","object"])", "not a JSON object");
+  // The engine reads Go's first value and ignores what follows: so does the policy.
+  expect_refused(R"({"Image":"b","HostConfig":{"Privileged":true}} {"HostConfig":{}})", "privileged");
+  // Go reads invalid UTF-8 in a string; the policy cannot see past it, so it refuses.
+  expect_refused("{\"Image\":\"b\xff\",\"HostConfig\":{\"Privileged\":true}}", "invalid UTF-8");
   EXPECT_EQ(creates_seen(), 0);
+  // What Go cannot decode at all is the engine's to refuse, in its own words.
+  auto malformed = flock.request("POST", "/v1.41/containers/create", "notjson");
+  EXPECT_EQ(malformed.result_int(), 400) << malformed.body();
 }
 
 TEST_F(Policy, ChunkedAndOversizedBodiesAreCheckedOrRefused) {

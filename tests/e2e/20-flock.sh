@@ -40,7 +40,10 @@ expect_eq "docker info: containers summed" "$(for i in 1 2 3; do E "$i" info -f 
   "$(P info -f '{{.Containers}}')"
 expect_eq "docker info: running summed" "$(for i in 1 2 3; do E "$i" info -f '{{.ContainersRunning}}'; done | sum)" \
   "$(P info -f '{{.ContainersRunning}}')"
-expect_eq "docker info: NCPU summed" "$(for i in 1 2 3; do E "$i" info -f '{{.NCPU}}'; done | sum)" "$(P info -f '{{.NCPU}}')"
+expect_eq "docker info: NCPU and MemTotal are the largest host's (what one container can get)" \
+  "$(for i in 1 2 3; do E "$i" info -f '{{.NCPU}} {{.MemTotal}}'; done | sort -n | tail -1)" "$(P info -f '{{.NCPU}} {{.MemTotal}}')"
+expect_match "docker info: the flock's totals in its status" "Total CPUs: $(for i in 1 2 3; do E "$i" info -f '{{.NCPU}}'; done | sum)" \
+  "$(P info 2>/dev/null | tr '\n' ' ')"
 expect_match "docker info: one status block per host" "e1: tcp://.*e2: tcp://.*e3: tcp://" "$(P info 2>/dev/null | tr '\n' ' ')"
 since=$(date +%s)
 P run --rm --name evt "$IMG" true
@@ -80,8 +83,8 @@ check "rename to a free name" P rename made-direct renamed-direct
 expect_eq "the engine sees the new name" "/renamed-direct" "$(E 2 inspect -f '{{.Name}}' "$direct_id")"
 
 echo "== unsupported endpoints"
-expect_match "docker swarm init: 501 with a clear message" "flocker does not support /swarm" "$(P swarm init 2>&1 || true)"
-expect_match "docker service ls: refused" "not a swarm-mode cluster|does not support" "$(P service ls 2>&1 || true)"
+expect_match "docker swarm init: refused with a clear message" "a flock cannot start or join a swarm" "$(P swarm init 2>&1 || true)"
+expect_match "docker service ls: as an engine outside a swarm" "This node is not a swarm manager" "$(P service ls 2>&1 || true)"
 
 echo "== docker-compose, two services"
 compose_two_services "$FLOCK_DIR/compose"

@@ -669,8 +669,8 @@ void FakeDocker::serve(Socket& s) {
       }
     } else if (path == "/plugins") {
       json(http::status::ok, "[]");
-    } else if (path.starts_with("/plugins/")) {
-      std::string pname = path.substr(9, path.size() - 9 - 5);
+    } else if (path.starts_with("/plugins/")) {  // an engine without plugins
+      std::string pname = path.substr(9, path.rfind('/') > 8 ? path.rfind('/') - 9 : std::string::npos);
       error(http::status::not_found, "plugin \"" + pname + "\" not found");
     } else if (path == "/events") {
       // A live stream: chunked, every event so far (since=0) and every new one.

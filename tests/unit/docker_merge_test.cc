@@ -119,10 +119,16 @@ TEST(MergeInfo, TheFlockIsOneEngine) {
   EXPECT_EQ(info["ContainersRunning"].get_int64().value(), 3);
   EXPECT_EQ(info["ContainersStopped"].get_int64().value(), 1);
   EXPECT_EQ(info["Images"].get_int64().value(), 6);
-  EXPECT_EQ(info["NCPU"].get_int64().value(), 4);
-  EXPECT_EQ(info["MemTotal"].get_int64().value(), 1500);
+  // What one container can get: the largest host's (the flock's totals are in SystemStatus).
+  EXPECT_EQ(info["NCPU"].get_int64().value(), 2);
+  EXPECT_EQ(info["MemTotal"].get_int64().value(), 1000);
   EXPECT_TRUE(info["Plugins"].is_object());  // the base host's fields are kept
+  EXPECT_TRUE(info["ExecutionDriver"].error()) << "only for API < 1.25";
   std::string status = simdjson::minify(info["SystemStatus"]);
+  EXPECT_NE(status.find("[\"Total CPUs\",\"4\"],[\"Total Memory\",\"1500 B\"]"), std::string::npos) << status;
+  simdjson::dom::parser old_parser;
+  auto old = parse(old_parser, merge_info(hosts, flock, "1.24"));
+  EXPECT_EQ(std::string_view(old["ExecutionDriver"].get_string().value()), "not supported");
   EXPECT_NE(status.find("\" e3\",\"tcp://127.0.0.1:3\""), std::string::npos) << status;
   EXPECT_NE(status.find("Unhealthy: connection refused"), std::string::npos) << status;
   EXPECT_NE(status.find("zone=a"), std::string::npos) << status;

@@ -98,16 +98,23 @@ void Server::start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default: a second decider on a port already taken would start
+  // without a word and split the calls (and their state) with the first. Refuse instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(impl_->options.listen, credentials(impl_->options.tls), &impl_->port);
   builder.RegisterService(&impl_->adapter);
   impl_->server = builder.BuildAndStart();
-  if (!impl_->server) {
-    throw std::runtime_error("cannot listen on " + impl_->options.listen);
+  const bool unix_socket = impl_->options.listen.rfind("unix:", 0) == 0;
+  if (!impl_->server || (impl_->port == 0 && !unix_socket)) {
+    if (impl_->server) impl_->server->Shutdown();
+    impl_->server.reset();
+    throw std::runtime_error("cannot listen on " + impl_->options.listen +
+                             " (is the address in use, by another decider?)");
   }
   auto* health = impl_->server->GetHealthCheckService();
   health->SetServingStatus("", true);
   health->SetServingStatus(kServiceName, true);
-  spdlog::info("decider listening on {}", impl_->options.listen);
+  spdlog::info("decider listening on {} (port {})", impl_->options.listen, impl_->port);
 }
 
 int Server::port() const { return impl_->port; }

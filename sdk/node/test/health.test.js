@@ -81,3 +81,13 @@ test('FLOCKER_PROTO_DIR points at another proto/ directory', async () => {
   }
   assert.throws(() => flocker({ protoDir: '/nonexistent' }), /no flocker\/v1\/decider\.proto under \/nonexistent/);
 });
+
+test('a second decider on a taken port fails with a message', async () => {
+  const d = await start(() => {});
+  try {
+    const second = flocker();
+    const err = await new Promise((resolve) => second.listen(`127.0.0.1:${d.port}`, (e) => resolve(e)));
+    assert.ok(err, 'the second listen must fail');
+    assert.match(err.message, new RegExp(`cannot listen on 127.0.0.1:${d.port}`));
+  } finally { await d.close(); }
+});

@@ -41,6 +41,15 @@ class DeciderCase(unittest.TestCase):
         return cm.exception
 
 
+class ListenTest(DeciderCase):
+    def test_a_second_decider_on_a_taken_port_fails_with_a_message(self):
+        # gRPC's default SO_REUSEPORT would let both listen and split the calls.
+        self.serve(flocker_decider.Decider())
+        with self.assertRaises(RuntimeError) as cm:
+            flocker_decider.start(flocker_decider.Decider(), f"127.0.0.1:{self.server.port}")
+        self.assertIn(f"cannot listen on 127.0.0.1:{self.server.port}", str(cm.exception))
+
+
 class DefaultsTest(DeciderCase):
     def test_every_rpc_is_unimplemented_by_default(self):
         stub = self.serve(flocker_decider.Decider())
