@@ -17,6 +17,7 @@
 # FLOCK_NETNS=0 keeps the old layout: every engine in the host's network namespace on
 # tcp://127.0.0.1:$((FLOCK_PORT_BASE+i)), --bridge=none --iptables=false (bench/ uses it).
 # FLOCK_ENGINE_ARGS, when set, is added to the dockerd command line (e.g. --tlsverify ...).
+# FLOCK_ENGINE_LABELS_<i>, when set, are engine i's daemon labels ("disk=ssd rack=r1").
 #
 # The registry (Debian docker-registry) listens on 127.0.0.1:$((FLOCK_PORT_BASE+50)) on the host
 # and holds a busybox image built from Debian's busybox-static: $FLOCK_REGISTRY/busybox:latest.
@@ -176,6 +177,8 @@ flock_engine_start() {
   local i=$1 d listen net_args wrap=() tls=""
   d=$(flock_engine_dir "$i")
   mkdir -p "$d/data" "$d/exec" "$d/etc-docker" /etc/docker
+  local labels_var="FLOCK_ENGINE_LABELS_$i" labels="" label
+  for label in ${!labels_var:-}; do labels+=" --label $label"; done
   if flock_netns; then
     flock_engine_net_up "$i" || { flock_log "engine $i: its network namespace could not be made"; return 1; }
     flock_engine_relay_start "$i"
@@ -198,7 +201,7 @@ exec dockerd --data-root "$d/data" --exec-root "$d/exec" --pidfile "$d/dockerd.p
   -H "unix://$d/docker.sock" -H "$listen" \\
   $net_args --storage-driver=vfs \\
   --containerd-namespace "flock-e$i" --containerd-plugins-namespace "flock-e$i-plugins" \\
-  --log-level warn ${FLOCK_ENGINE_ARGS:-}
+  --log-level warn ${FLOCK_ENGINE_ARGS:-} $labels
 RUN
   setsid "${wrap[@]}" unshare --mount --uts bash "$d/run.sh" >"$d/dockerd.log" 2>&1 </dev/null &
   local pid=$! deadline=$((SECONDS + 60))

@@ -62,6 +62,17 @@ std::optional<std::vector<ContainerSummary>> parse_container_list(std::string_vi
     s.name = std::string(primary_name(strings_of(c, "Names")));
     s.image = std::string(string_field(c, "Image"));
     s.created = int_field(c, "Created");
+    s.running = string_field(c, "State") == "running";
+    dom::array ports;
+    if (!c["Ports"].get_array().get(ports)) {
+      for (auto p : ports) {
+        const int64_t published = int_field(p, "PublicPort");
+        if (published <= 0) continue;
+        std::string protocol(string_field(p, "Type"));
+        s.ports.push_back({std::string(string_field(p, "IP")), static_cast<uint32_t>(published),
+                           protocol.empty() ? "tcp" : protocol});
+      }
+    }
     out.push_back(std::move(s));
   }
   return out;
@@ -133,6 +144,27 @@ std::optional<NetworkSummary> parse_network(std::string_view json) {
   auto n = network_of(root);
   if (n.id.empty()) return std::nullopt;
   return n;
+}
+
+std::map<std::string, std::string> engine_labels(const dom::element& info) {
+  std::map<std::string, std::string> out;
+  dom::array labels;
+  if (info["Labels"].get_array().get(labels)) return out;
+  for (auto l : labels) {
+    std::string_view s;
+    if (l.get_string().get(s)) continue;
+    const auto eq = s.find('=');
+    out[std::string(s.substr(0, eq))] = eq == std::string_view::npos ? "" : std::string(s.substr(eq + 1));
+  }
+  return out;
+}
+
+std::map<std::string, std::string> engine_facts(const dom::element& info) {
+  return {{"storagedriver", std::string(string_field(info, "Driver"))},
+          {"kernelversion", std::string(string_field(info, "KernelVersion"))},
+          {"operatingsystem", std::string(string_field(info, "OperatingSystem"))},
+          {"ostype", std::string(string_field(info, "OSType"))},
+          {"architecture", std::string(string_field(info, "Architecture"))}};
 }
 
 bool is_predefined_network(std::string_view name) {

@@ -3,11 +3,16 @@
 // that say where a volume or network lives (one host, or every host).
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "docker/swarm_rules.h"
 
 namespace flocker::docker {
 
@@ -16,6 +21,8 @@ struct ContainerSummary {
   std::string name;   // without docker's leading '/' (the name, not a link alias)
   std::string image;  // as created ("busybox", an ID, ...)
   int64_t created = 0;
+  bool running = false;
+  std::vector<HostPort> ports = {};  // the host ports it publishes (while running)
 };
 
 struct ImageSummary {
@@ -62,6 +69,11 @@ bool network_driver_is_local(std::string_view driver);
 // (a driver other than "local", or "local" mounting a network filesystem such as nfs or
 // cifs), rather than data on one host. `fs_type` is DriverOpts "type".
 bool volume_is_shared(std::string_view driver, std::string_view fs_type);
+
+// From an engine's /info: its daemon labels ("key=value" items), and Swarm classic's engine
+// facts (storagedriver, kernelversion, operatingsystem, ostype, architecture).
+std::map<std::string, std::string> engine_labels(const simdjson::dom::element& info);
+std::map<std::string, std::string> engine_facts(const simdjson::dom::element& info);
 
 // A line of an engine's /events stream, as far as the object model reads it.
 struct EngineEvent {

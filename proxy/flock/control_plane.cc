@@ -211,6 +211,9 @@ Task<bool> ControlPlane::check(Monitor& m) {
       h.containers_total = docker::int_field(root, "Containers");
       h.ncpu = docker::int_field(root, "NCPU");
       h.mem_total = docker::int_field(root, "MemTotal");
+      h.engine_labels = docker::engine_labels(root);
+      h.facts = docker::engine_facts(root);
+      h.facts["node"] = h.name;
     }
     if (vparsed) {
       h.version_json = version_json;

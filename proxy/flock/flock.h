@@ -10,6 +10,7 @@
 #include "flock/engine_tls.h"
 #include "flock/exec_index.h"
 #include "flock/inventory.h"
+#include "flock/keyed_lock.h"
 #include "flock/object_model.h"
 #include "flock/pull_pins.h"
 #include "flock/reserved_names.h"
@@ -45,6 +46,7 @@ class Flock {
   ReservedNames names;
   PullPins pins;
   SingleFlight image_copies;  // one copy of an image to a host at a time
+  KeyedLock network_follows;  // the creates that may move a network, one at a time per network
   DeciderClient decider;
   // --decider-failure=round-robin, and Route answering UNIMPLEMENTED: the reference
   // decider's policy, in process.

@@ -11,9 +11,11 @@
 #include "docker/json.h"
 #include "docker/objects.h"
 #include "docker/progress.h"
+#include "docker/swarm_rules.h"
 #include "flock/flock_handler.h"
 #include "flock/guard_handler.h"
 #include "flock/line_merge.h"
+#include "flocker/sdk/placement.h"
 #include "transport/fanout.h"
 
 namespace flocker::flock {
@@ -34,7 +36,21 @@ void add_candidates(v1::RouteRequest& req, const HostList& hosts, const ModelSna
     auto* c = req.add_candidates();
     c->set_name(h.name);
     c->set_address(h.address.text);
-    c->mutable_labels()->insert(h.labels.begin(), h.labels.end());
+    for (const auto& [k, v] : h.engine_labels) (*c->mutable_labels())[k] = v;
+    for (const auto& [k, v] : h.labels) (*c->mutable_labels())[k] = v;  // the inventory wins
+    c->mutable_facts()->insert(h.facts.begin(), h.facts.end());
+    (*c->mutable_facts())["node"] = h.name;
+    if (const HostObjects* objects = model.host(h.name)) {
+      const auto& usage = objects->containers->usage;
+      for (const auto& p : usage.published) {
+        auto* out = c->add_published_ports();
+        out->set_host_ip(p.ip);
+        out->set_host_port(p.port);
+        out->set_protocol(p.protocol);
+      }
+      c->set_reserved_nano_cpus(usage.nano_cpus);
+      c->set_reserved_memory_bytes(usage.memory);
+    }
     c->set_healthy(h.healthy);
     c->set_containers_running(h.containers_running);
     c->set_containers_total(h.containers_total);
@@ -43,6 +59,85 @@ void add_candidates(v1::RouteRequest& req, const HostList& hosts, const ModelSna
     c->set_image(presence(model, h, req.image()));
     c->set_engine_version(h.engine_version);
   }
+}
+
+v1::ValueKind value_kind(docker::SwarmRule::Kind k) {
+  switch (k) {
+    case docker::SwarmRule::Kind::kGlob: return v1::VALUE_KIND_GLOB;
+    case docker::SwarmRule::Kind::kRegex: return v1::VALUE_KIND_REGEX;
+    default: return v1::VALUE_KIND_PLAIN;
+  }
+}
+
+template <class Rule>
+void fill_rule(Rule& out, const docker::SwarmRule& r) {
+  out.set_expression(r.expression);
+  out.set_key(r.key);
+  out.set_op(r.equal ? v1::MATCH_OPERATOR_EQUAL : v1::MATCH_OPERATOR_NOT_EQUAL);
+  out.set_value(r.value);
+  out.set_kind(value_kind(r.kind));
+  out.set_soft(r.soft);
+  out.set_source(r.source);
+}
+
+// Whether a plain affinity value is an ID prefix of `id` ("sha256:" optional), as docker
+// resolves "3f2a" to the one container or image whose ID starts so.
+bool id_prefix(std::string_view value, std::string_view id) {
+  if (value.starts_with("sha256:")) value.remove_prefix(7);
+  if (id.starts_with("sha256:")) id.remove_prefix(7);
+  return !value.empty() && value.find_first_not_of("0123456789abcdef") == std::string_view::npos &&
+         id.starts_with(value);
+}
+
+// Whether a host holds a container (by name, ID or ID prefix) or an image (by tag,
+// repository, ID or ID prefix) that an affinity's value matches.
+bool holds_match(const HostObjects& h, const docker::SwarmRule& r) {
+  auto match = [&](std::string_view what) { return sdk::value_matches(value_kind(r.kind), r.value, what); };
+  const bool plain = r.kind == docker::SwarmRule::Kind::kPlain;
+  if (r.key == "container") {
+    for (const auto& [id, c] : h.containers->by_id) {
+      if (match(id) || match(c.name) || (plain && id_prefix(r.value, id))) return true;
+    }
+    return false;
+  }
+  for (const auto& [id, image] : h.images->by_id) {
+    if (match(id) || (plain && id_prefix(r.value, id))) return true;
+    for (const auto& ref : image.refs) {
+      if (match(ref) || match(ref.substr(0, ref.find_first_of("@:", ref.rfind('/') + 1)))) return true;
+    }
+  }
+  return false;
+}
+
+// The rules of a create, as RouteRequest fields; affinities resolved to the hosts they name.
+void add_rules(v1::RouteRequest& req, const docker::SwarmRules& rules, const ModelSnapshot& model) {
+  for (const auto& r : rules.constraints) fill_rule(*req.add_constraints(), r);
+  for (const auto& r : rules.affinities) {
+    auto* a = req.add_affinities();
+    fill_rule(*a, r);
+    for (const auto& h : model.hosts()) {
+      if (holds_match(*h, r)) a->add_hosts(h->host);
+    }
+  }
+  for (const auto& p : rules.ports) {
+    auto* out = req.add_ports();
+    out->set_host_ip(p.ip);
+    out->set_host_port(p.port);
+    out->set_protocol(p.protocol);
+  }
+}
+
+// What a create asks for (HostConfig.NanoCpus, Memory): recorded for deciders that pack.
+struct Limits {
+  int64_t nano_cpus = 0, memory = 0;
+};
+Limits limits_of(const docker::dom::element& body) {
+  Limits out;
+  if (auto hc = docker::go_field(body, "HostConfig")) {
+    if (auto n = docker::go_field(*hc, "NanoCpus")) out.nano_cpus = n->is_int64() ? int64_t(*n) : 0;
+    if (auto m = docker::go_field(*hc, "Memory")) out.memory = m->is_int64() ? int64_t(*m) : 0;
+  }
+  return out;
 }
 
 bool is_candidate(const v1::RouteRequest& req, const std::string& name) {
@@ -267,6 +362,13 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
   }
   const auto refs = docker::create_refs(value);
   const std::string& image = refs.image;
+  // Swarm classic's placement language: parsed here, applied by the decider.
+  auto rules = docker::swarm_rules(value);
+  if (!rules.error.empty()) {
+    co_await ex.respond_error(http::status::bad_request, rules.error);
+    co_return;
+  }
+  const Limits limits = limits_of(root);
   std::string name = docker::query_param(route.target.query, "name").value_or("");
   NameReservations names(flock_.names);
   if (!name.empty()) {  // names are unique across the flock
@@ -288,7 +390,8 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
     }
   }
   // What the container refers to decides where it may go.
-  auto placement = co_await place_container(ex, hosts, refs);
+  std::list<KeyedLock::Held> follow_locks;  // until the create ends
+  auto placement = co_await place_container(ex, hosts, refs, follow_locks);
   if (!placement) co_return;
 
   const std::string client = client_key(ex);
@@ -300,13 +403,16 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
   req.set_body(*body);
   req.set_query(route.target.query);
   for (auto& r : placement->requirements) *req.add_requirements() = std::move(r);
+  add_rules(req, rules, *flock_.model.snapshot());
   if (auto pin = flock_.pins.find(client, normalized)) req.set_pinned_host(*pin);
   const std::set<std::string>* allowed = placement->allowed ? &*placement->allowed : nullptr;
   auto chosen = co_await decide(ex, hosts, req, allowed);
   if (chosen.empty()) co_return;
   const HostState& host = *chosen[0];
+  if (!co_await bring_networks(ex, hosts, req.requirements(), host)) co_return;
 
-  std::string forward_body = std::move(*body);
+  // The engine gets the body without the rules in Env (they are the proxy's, not the container's).
+  std::string forward_body = rules.body ? std::move(*rules.body) : std::move(*body);
   std::string forward_name(bare_name(name));
   const std::string asked = guard_ ? forward_body : std::string();
   if (!co_await remap(ex, host, image, forward_body, forward_name, names)) co_return;
@@ -334,7 +440,8 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
       // (Created: now, near enough for `ps --filter since=` until the engine's event says.)
       const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch()).count();
-      ContainerRecord record{std::string(docker::string_field(answer, "Id")), host.name, forward_name, image, now};
+      ContainerRecord record{std::string(docker::string_field(answer, "Id")), host.name, forward_name, image, now,
+                             false, {}, limits.nano_cpus, limits.memory, rules.ports};
       flock_.model.edit(host.name, [&](HostEdit& e) {
         e.containers().put(record);
         for (const auto& ref : refs.refs) {
@@ -362,7 +469,7 @@ Task<std::optional<ContainerRecord>> FlockHandler::name_owner(Exchange& ex, cons
     if (parser.parse(r.result.response.body()).get(root)) continue;
     // The engine also resolves IDs and ID prefixes; only an exact name is a conflict.
     if (bare_name(docker::string_field(root, "Name")) != name) continue;
-    ContainerRecord record{std::string(docker::string_field(root, "Id")), r.host->name, name, {}, 0};
+    ContainerRecord record{std::string(docker::string_field(root, "Id")), r.host->name, name, {}, 0, false, {}, 0, 0};
     flock_.model.edit(record.host, [&](HostEdit& e) { e.containers().put(record); });
     co_return record;
   }

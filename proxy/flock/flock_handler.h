@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <list>
 #include <optional>
 #include <set>
 
@@ -115,14 +116,37 @@ class FlockHandler : public transport::Handler {
 
   // flock_requirements.cc: what a container create refers to, and where that is. Responds
   // (409 conflict, 503 holders down) and returns nullopt when it cannot be placed.
+  // `follow_locks`: held for a network that follows the container, until its create ends.
   Task<std::optional<Placement>> place_container(Exchange& ex, const HostsSnapshot& hosts,
-                                                 const docker::CreateRefs& refs);
+                                                 const docker::CreateRefs& refs,
+                                                 std::list<KeyedLock::Held>& follow_locks);
 
   // flock_image_copy.cc: an image the chosen host lacks, copied from a host that has it
   // (streamed: saved there, loaded here). Failing is not fatal: the create then answers
   // "No such image" and docker run pulls.
   Task<void> bring_image(Exchange& ex, const HostsSnapshot& hosts, const HostState& target,
                          const std::string& image);
+
+  // flock_network_follow.cc: an unused local network follows its first container.
+  // The network's ID on `holder`, from the model (else `ref` itself).
+  std::string network_id(const HostState& holder, const std::string& ref) const;
+  // Whether network `ref` (on the hosts `have`, with ID `id`) follows this create: a local
+  // bridge network named by its name, on one host, that no container uses. Decided under
+  // its lock, which it keeps in `locks` when it follows (released otherwise); `have` and
+  // `id` are read again once the lock is held (the create before may have moved it).
+  Task<bool> network_follows(Exchange& ex, const HostsSnapshot& hosts, const std::string& ref,
+                             std::vector<const HostState*>& have, std::string& id,
+                             std::list<KeyedLock::Held>& locks);
+  // Whether no container (created or running) on `holder` uses the network.
+  Task<bool> network_unused(Exchange& ex, const HostState& holder, const std::string& name,
+                            const std::string& id);
+  // Every requirement that follows and is not on `target`, moved there; false when one could
+  // not be (it responded).
+  Task<bool> bring_networks(Exchange& ex, const HostsSnapshot& hosts,
+                            const google::protobuf::RepeatedPtrField<v1::Requirement>& requirements,
+                            const HostState& target);
+  Task<bool> move_network(Exchange& ex, const HostsSnapshot& hosts, const v1::Requirement& r,
+                          const HostState& target);
 
   Flock& flock_;
   const GuardHandler* guard_ = nullptr;

@@ -65,7 +65,7 @@ Task<ModelSnapshot::ContainerLookup> FlockHandler::locate_container(Exchange& ex
     if (parser.parse(r.result.response.body()).get(root)) continue;
     ContainerRecord rec{std::string(docker::string_field(root, "Id")), r.host->name,
                         std::string(bare_name(docker::string_field(root, "Name"))), {},
-                        docker::unix_seconds(docker::string_field(root, "Created"))};
+                        docker::unix_seconds(docker::string_field(root, "Created")), false, {}, 0, 0};
     if (rec.id.empty() || !ids.insert(rec.id).second) continue;
     matches.push_back(std::move(rec));
   }
@@ -177,8 +177,8 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
     co_await respond_engine(ex, std::move(result.response));
     co_return;
   }
-  if (route.action == "exec" || (method == http::verb::delete_ && route.action.empty())) {
-    // Small answers the model learns from: an exec ID, or a removal.
+  if (route.action == "exec" || route.action == "start" || (method == http::verb::delete_ && route.action.empty())) {
+    // Small answers the model learns from: an exec ID, a start, a removal.
     auto small = co_await ex.read_body(1 << 20);
     if (!small) co_return;
     auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), *small));
@@ -195,6 +195,15 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
       }
     } else if (route.action.empty() && status == 204) {
       flock_.model.edit(host->name, [&](HostEdit& e) { e.containers().remove(record.id); });
+    } else if (route.action == "start" && status == 204) {
+      // Running, publishing what its create asked for (its start event's list says exactly).
+      flock_.model.edit(host->name, [&](HostEdit& e) {
+        auto& t = e.containers();
+        if (auto it = t.by_id.find(record.id); it != t.by_id.end()) {
+          it->second.running = true;
+          if (it->second.ports.empty()) it->second.ports = it->second.requested_ports;
+        }
+      });
     }
     co_await respond_engine(ex, std::move(result.response));
     co_return;

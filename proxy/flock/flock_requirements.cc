@@ -1,6 +1,7 @@
 // What a container create refers to, found in the flock: the container whose volumes,
 // network, PID or IPC namespace it shares or links to, the named volumes it mounts, the user
-// networks it joins. The container can only run where all of them are.
+// networks it joins. The container can only run where all of them are, except a network
+// no container uses yet: that one follows it (flock_network_follow.cc).
 #include <fmt/format.h>
 
 #include "docker/objects.h"
@@ -25,7 +26,8 @@ v1::Requirement requirement(v1::RequirementKind kind, const docker::CreateRef& r
 }  // namespace
 
 Task<std::optional<Placement>> FlockHandler::place_container(Exchange& ex, const HostsSnapshot& hosts,
-                                                             const docker::CreateRefs& refs) {
+                                                             const docker::CreateRefs& refs,
+                                                             std::list<KeyedLock::Held>& follow_locks) {
   std::vector<v1::Requirement> requirements;
   for (const auto& ref : refs.refs) {
     switch (ref.kind) {
@@ -47,11 +49,11 @@ Task<std::optional<Placement>> FlockHandler::place_container(Exchange& ex, const
       case Kind::kNetwork: {
         auto have = co_await network_hosts(ex, hosts, ref.object);
         if (have.empty()) break;  // the engine answers "network ... not found"
-        std::string id = ref.object;
-        if (const HostObjects* objects = flock_.model.snapshot()->host(have[0]->name)) {
-          if (const auto* n = objects->network(ref.object)) id = n->id;
-        }
-        requirements.push_back(requirement(v1::REQUIREMENT_KIND_NETWORK, ref, std::move(id), have));
+        std::string id = network_id(*have[0], ref.object);
+        const bool follows = co_await network_follows(ex, hosts, ref.object, have, id, follow_locks);
+        auto r = requirement(v1::REQUIREMENT_KIND_NETWORK, ref, id, have);
+        r.set_follows(follows);
+        requirements.push_back(std::move(r));
         break;
       }
     }

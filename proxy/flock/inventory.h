@@ -30,6 +30,10 @@ struct HostState {
   std::string min_api_version; // "1.12"
   std::string engine_version;  // "20.10.24+dfsg1"
   int64_t containers_running = 0, containers_total = 0, ncpu = 0, mem_total = 0;
+  std::map<std::string, std::string> engine_labels;  // dockerd --label, from /info
+  // Swarm classic's engine facts for constraints: storagedriver, kernelversion,
+  // operatingsystem, ostype, architecture (and node, the host's name).
+  std::map<std::string, std::string> facts;
 };
 
 using HostList = std::vector<HostState>;

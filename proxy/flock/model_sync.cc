@@ -70,6 +70,8 @@ unsigned apply_events(ObjectModel& model, ExecIndex& execs, const std::string& h
       if (e->action != "save" && e->action != "push") relists |= kRelistImages;
     } else if (e->type == "network" && e->action == "create") {
       relists |= kRelistNetworks;  // the event does not carry the network's scope
+    } else if (e->type == "container" && (e->action == "start" || e->action == "die")) {
+      relists |= kRelistContainers;  // running or not, and its published ports
     } else if (e->type == "container" || e->type == "volume" || e->type == "network") {
       events.push_back(std::move(*e));
     }
@@ -83,7 +85,7 @@ unsigned apply_events(ObjectModel& model, ExecIndex& execs, const std::string& h
     for (const auto& e : events) {
       if (e.type == "container") {
         if (e.action == "create") {
-          edit.containers().put({e.id, host, e.name, e.image, e.time});
+          edit.containers().put({e.id, host, e.name, e.image, e.time, false, {}, 0, 0});
         } else if (e.action == "destroy") {
           edit.containers().remove(e.id);
         } else if (e.action == "rename") {
@@ -108,9 +110,11 @@ Task<void> relist(transport::Worker& worker, const transport::Address& address, 
   std::vector<std::string_view> targets;
   if (what & kRelistImages) targets.push_back("/images/json?all=1");
   if (what & kRelistNetworks) targets.push_back("/networks");
+  if (what & kRelistContainers) targets.push_back("/containers/json?all=1");
   auto results = co_await fetch(worker, address, targets, timeout);
   std::optional<std::vector<docker::ImageSummary>> images;
   std::optional<std::vector<docker::NetworkSummary>> networks;
+  std::optional<std::vector<docker::ContainerSummary>> containers;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     if (!answered(results[i])) {
       spdlog::warn("host {}: listing {} failed: {}", host, targets[i],
@@ -119,9 +123,14 @@ Task<void> relist(transport::Worker& worker, const transport::Address& address, 
     }
     if (targets[i] == "/images/json?all=1") images = docker::parse_image_list(results[i].response.body());
     if (targets[i] == "/networks") networks = docker::parse_network_list(results[i].response.body());
+    if (targets[i] == "/containers/json?all=1") containers = docker::parse_container_list(results[i].response.body());
   }
-  if (!images && !networks) co_return;
+  if (!images && !networks && !containers) co_return;
   model.edit(host, [&](HostEdit& edit) {
+    if (containers) {
+      const auto before = edit.objects().containers;  // (held: the limits it knew)
+      edit.containers() = ContainerTable::from_list(host, *containers, before.get());
+    }
     if (images) {
       auto& t = edit.images();
       t = ImageTable{};

@@ -20,8 +20,9 @@ transport::Task<bool> sync_host(transport::Worker& worker, const transport::Addr
                                 std::chrono::milliseconds timeout);
 
 // Which of a host's lists an event is better answered by (the event alone does not say
-// enough: an image's tags after a tag or untag, a new network's scope).
-enum Relist : unsigned { kRelistNone = 0, kRelistImages = 1, kRelistNetworks = 2 };
+// enough: an image's tags after a tag or untag, a new network's scope, the ports a container
+// publishes once it starts or stops).
+enum Relist : unsigned { kRelistNone = 0, kRelistImages = 1, kRelistNetworks = 2, kRelistContainers = 4 };
 
 // Applies a batch of event lines from `host` to the model in one change; returns the lists
 // to fetch again (Relist bits).

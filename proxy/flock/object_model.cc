@@ -50,13 +50,43 @@ void ContainerTable::remove(std::string_view id) {
   by_id.erase(it);
 }
 
+ContainerTable ContainerTable::from_list(const std::string& host, const std::vector<docker::ContainerSummary>& list,
+                                         const ContainerTable* before) {
+  ContainerTable t;
+  for (const auto& c : list) {
+    ContainerRecord r{c.id, host, c.name, c.image, c.created, c.running, c.ports, 0, 0};
+    if (before) {
+      if (auto it = before->by_id.find(c.id); it != before->by_id.end()) {
+        r.nano_cpus = it->second.nano_cpus;
+        r.memory = it->second.memory;
+        r.requested_ports = it->second.requested_ports;
+      }
+    }
+    t.put(std::move(r));
+  }
+  t.sum_usage();
+  return t;
+}
+
+void ContainerTable::sum_usage() {
+  usage = {};
+  for (const auto& [id, c] : by_id) {
+    usage.nano_cpus += c.nano_cpus;
+    usage.memory += c.memory;
+    if (c.running) usage.published.insert(usage.published.end(), c.ports.begin(), c.ports.end());
+  }
+}
+
 void ContainerTable::put(ContainerRecord record) {
   record.name = std::string(bare_name(record.name));
   if (auto it = by_id.find(record.id); it != by_id.end()) {
-    // A repeat (the event after the proxy's own create): keep what is known.
+    // A repeat (the event after the proxy's own create, a list): keep what is known.
     if (record.name.empty()) record.name = it->second.name;
     if (record.image.empty()) record.image = it->second.image;
     if (record.created == 0) record.created = it->second.created;
+    if (record.nano_cpus == 0) record.nano_cpus = it->second.nano_cpus;
+    if (record.memory == 0) record.memory = it->second.memory;
+    if (record.requested_ports.empty()) record.requested_ports = it->second.requested_ports;
     remove(record.id);
   }
   if (!record.name.empty()) id_by_name[record.name] = record.id;
@@ -211,6 +241,10 @@ bool ModelSnapshot::all_synced(const std::vector<std::string>& names) const {
 
 // --- writing
 
+void HostEdit::finish() {
+  if (containers_) containers_->sum_usage();
+}
+
 ContainerTable& HostEdit::containers() {
   if (!containers_) clone_into(h_.containers, containers_);
   return *containers_;
@@ -277,8 +311,9 @@ void ObjectModel::replace_host(const std::string& host,
   auto h = std::make_shared<HostObjects>();
   h->host = host;
   h->synced = true;
-  auto ct = std::make_shared<ContainerTable>();
-  for (const auto& c : containers) ct->put({c.id, host, c.name, c.image, c.created});
+  const HostObjects* before = snapshot()->host(host);
+  auto ct = std::make_shared<ContainerTable>(
+      ContainerTable::from_list(host, containers, before ? before->containers.get() : nullptr));
   auto it = std::make_shared<ImageTable>();
   for (const auto& i : images) it->put(i);
   auto vt = std::make_shared<VolumeTable>();
@@ -304,6 +339,7 @@ void ObjectModel::edit(const std::string& host, const std::function<void(HostEdi
   }
   HostEdit edit(*copy);
   change(edit);
+  edit.finish();
   publish(std::move(copy));
 }
 

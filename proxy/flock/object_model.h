@@ -37,14 +37,35 @@ struct ContainerRecord {
   std::string name;  // without docker's leading '/'
   std::string image;
   int64_t created = 0;
+  bool running = false;
+  std::vector<docker::HostPort> ports = {};  // published host ports, while running
+  // Limits it was created with, when the proxy created it (for deciders that pack).
+  int64_t nano_cpus = 0, memory = 0;
+  // The host ports its create asked for, when the proxy created it: what it publishes from
+  // the moment its start through the proxy returns, until a list says more exactly.
+  std::vector<docker::HostPort> requested_ports = {};
 };
 
 struct ContainerTable {
+  // A host's containers from its list; what `before` knew that a list does not say (the limits
+  // the proxy created them with) is kept.
+  static ContainerTable from_list(const std::string& host, const std::vector<docker::ContainerSummary>& list,
+                                  const ContainerTable* before);
   std::map<std::string, ContainerRecord, std::less<>> by_id;  // ordered: prefix search
   std::unordered_map<std::string, std::string> id_by_name;
   void put(ContainerRecord record);
   void remove(std::string_view id);
   void rename(std::string_view id, std::string_view new_name);
+
+  // What its containers take from the host, for deciders (Candidate.reserved_*,
+  // published_ports): summed once when the table is made, so that every create does not
+  // walk every container of every host.
+  struct Usage {
+    int64_t nano_cpus = 0, memory = 0;
+    std::vector<docker::HostPort> published;  // by its running containers
+  };
+  Usage usage;
+  void sum_usage();
 };
 
 struct ImageTable {
@@ -118,6 +139,8 @@ class HostEdit {
   VolumeTable& volumes();
   NetworkTable& networks();
   HostObjects& objects() { return h_; }
+  // After the change: what is derived from the tables it touched.
+  void finish();
 
  private:
   HostObjects& h_;

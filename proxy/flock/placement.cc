@@ -33,6 +33,7 @@ std::string describe(const std::vector<v1::Requirement>& requirements) {
 Placement place(std::vector<v1::Requirement> requirements) {
   Placement out;
   for (const auto& r : requirements) {
+    if (r.follows()) continue;  // it goes where the container goes
     std::set<std::string> holders(r.hosts().begin(), r.hosts().end());
     if (!out.allowed) {
       out.allowed = std::move(holders);

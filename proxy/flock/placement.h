@@ -1,6 +1,7 @@
 // Where a container may go, given what it refers to: the hosts that hold every object its
 // create body names (a container whose volumes or namespaces it shares, a volume, a local
-// network). Pure logic; flock_requirements.cc finds the objects.
+// network), leaving out objects that follow the container (an unused local network).
+// Pure logic; flock_requirements.cc finds the objects.
 #pragma once
 
 #include <optional>

@@ -34,7 +34,7 @@ std::string read_file(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  po::options_description desc("flocker-decider: the reference round-robin decider\nOptions");
+  po::options_description desc("flocker-decider: the reference decider (Swarm classic's rules, then a strategy)\nOptions");
   desc.add_options()
     ("help,h", "show this help")
     ("listen", po::value<std::string>()->default_value("127.0.0.1:7070"),
@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
      "file with one engine per line: ADDRESS [NAME] [KEY=VALUE...]; re-read on SIGHUP")
     ("pull", po::value<std::string>()->default_value("all"),
      "a pull without a pinned host goes to 'all' healthy hosts, or 'one' (round-robin)")
+    ("strategy", po::value<std::string>()->default_value("round-robin"),
+     "how a host is picked among those the rules leave: round-robin, spread (fewest "
+     "containers), binpack (most CPU and memory reserved), random")
     ("drain", po::value<double>()->default_value(5), "seconds to drain calls on shutdown")
     ("deny", po::value<std::string>()->default_value(""),
      "Authorize: endpoint classes to refuse (exec,build,...); everything else is allowed")
@@ -72,6 +75,8 @@ int main(int argc, char** argv) {
 
   const std::string pull = vm["pull"].as<std::string>();
   if (pull != "all" && pull != "one") return usage_error("--pull must be 'all' or 'one'");
+  const auto strategy = decider::strategy_from_name(vm["strategy"].as<std::string>());
+  if (!strategy) return usage_error("--strategy must be round-robin, spread, binpack or random");
   if (vm.count("hosts") == vm.count("hosts-file")) {
     return usage_error("give exactly one of --hosts and --hosts-file");
   }
@@ -89,7 +94,8 @@ int main(int argc, char** argv) {
 
   decider::RoundRobinDecider rr(std::move(hosts),
                                 pull == "one" ? decider::PullPlacement::kOne
-                                              : decider::PullPlacement::kAll);
+                                              : decider::PullPlacement::kAll,
+                                *strategy);
   spdlog::info("{} hosts in the inventory", rr.hosts()->size());
 
   std::set<std::string> denied;

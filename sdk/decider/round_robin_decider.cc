@@ -3,14 +3,25 @@
 #include <spdlog/fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <flocker/sdk/placement.h>
+
 #include <algorithm>
+#include <random>
 
 namespace flocker::decider {
 
 using sdk::v1::OperationKind;
 
-RoundRobinDecider::RoundRobinDecider(std::vector<HostEntry> hosts, PullPlacement pull)
-    : hosts_(std::make_shared<const std::vector<HostEntry>>(std::move(hosts))), pull_(pull) {}
+std::optional<Strategy> strategy_from_name(std::string_view name) {
+  if (name == "round-robin") return Strategy::kRoundRobin;
+  if (name == "spread") return Strategy::kSpread;
+  if (name == "binpack") return Strategy::kBinpack;
+  if (name == "random") return Strategy::kRandom;
+  return std::nullopt;
+}
+
+RoundRobinDecider::RoundRobinDecider(std::vector<HostEntry> hosts, PullPlacement pull, Strategy strategy)
+    : hosts_(std::make_shared<const std::vector<HostEntry>>(std::move(hosts))), pull_(pull), strategy_(strategy) {}
 
 void RoundRobinDecider::set_hosts(std::vector<HostEntry> hosts) {
   auto next = std::make_shared<const std::vector<HostEntry>>(std::move(hosts));
@@ -93,6 +104,38 @@ std::string RoundRobinDecider::next_of(const std::vector<std::string>& healthy) 
   return healthy[next_.fetch_add(1, std::memory_order_relaxed) % healthy.size()];
 }
 
+std::string RoundRobinDecider::pick(const sdk::v1::RouteRequest& req, const std::vector<std::string>& hosts) {
+  if (strategy_ == Strategy::kRoundRobin || req.candidates_size() == 0) return next_of(hosts);
+  if (strategy_ == Strategy::kRandom) {
+    static thread_local std::mt19937_64 random{std::random_device{}()};
+    return hosts[random() % hosts.size()];
+  }
+  // spread: the fewest containers; binpack: the fullest (reserved CPU or memory, whichever
+  // is the larger share). Ties go round-robin, so that equals still take turns.
+  auto score = [&](const std::string& name) -> double {
+    for (const auto& c : req.candidates()) {
+      if (c.name() != name) continue;
+      if (strategy_ == Strategy::kSpread) return -static_cast<double>(c.containers_total());
+      const double cpu = c.ncpu() > 0 ? c.reserved_nano_cpus() / (c.ncpu() * 1e9) : 0;
+      const double mem = c.mem_total_bytes() > 0 ? static_cast<double>(c.reserved_memory_bytes()) / c.mem_total_bytes() : 0;
+      return std::max(cpu, mem) + 1e-9 * c.containers_running();
+    }
+    return 0;
+  };
+  double best = -1e300;
+  std::vector<std::string> top;
+  for (const auto& h : hosts) {
+    const double s = score(h);
+    if (s > best + 1e-12) {
+      best = s;
+      top = {h};
+    } else if (s > best - 1e-12) {
+      top.push_back(h);
+    }
+  }
+  return next_of(top);
+}
+
 grpc::Status RoundRobinDecider::decide(const sdk::v1::RouteRequest& req,
                                        sdk::v1::RouteResponse& resp) {
   const auto healthy = healthy_candidates(req);
@@ -122,12 +165,27 @@ grpc::Status RoundRobinDecider::decide(const sdk::v1::RouteRequest& req,
         chosen = healthy, why = "every healthy host";
       }
       break;
-    default:  // container create, build, load, import, and kinds added later
-      if (pinned_ok) {
+    default: {  // container create, build, load, import, and kinds added later
+      // Swarm classic's rules narrow the candidates (constraints, affinities, ports), then
+      // the strategy picks.
+      std::vector<std::string> left = healthy;
+      if (req.candidates_size() > 0) {
+        const auto placement = sdk::apply_rules(req);
+        if (placement.hosts.empty()) {
+          return {grpc::StatusCode::FAILED_PRECONDITION,
+                  fmt::format("unable to find a host that satisfies the following conditions: {}",
+                              fmt::join(placement.unmet, ", "))};
+        }
+        left.clear();
+        for (const auto* c : placement.hosts) left.push_back(c->name());
+      }
+      if (pinned_ok && std::find(left.begin(), left.end(), req.pinned_host()) != left.end()) {
         chosen = {req.pinned_host()}, why = "pinned";
       } else {
-        chosen = {next_of(healthy)};
+        chosen = {pick(req, left)};
+        why = strategy_ == Strategy::kRoundRobin ? "round-robin" : "strategy";
       }
+    }
   }
   for (const auto& name : chosen) resp.add_hosts(name);
   std::vector<std::string> needs;  // what the proxy kept the candidates to, and why

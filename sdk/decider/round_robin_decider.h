@@ -10,6 +10,8 @@
 //   proxy that does not say).
 // - Containers that refer to other objects: the proxy sends only the hosts that hold them as
 //   candidates, so round-robin among the candidates is enough.
+// - Swarm classic's placement rules (constraints, affinities, host ports; hard, then soft;
+//   sdk/placement.h) narrow the candidates first; then the strategy (--strategy) picks.
 // Candidates come from the proxy with their health; a request without candidates (a
 // client other than the proxy) is answered from the decider's own inventory, all healthy.
 #pragma once
@@ -19,7 +21,9 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <string_view>
 #include <vector>
 
 #include "host_list.h"
@@ -28,9 +32,19 @@ namespace flocker::decider {
 
 enum class PullPlacement { kAll, kOne };
 
+// How a host is chosen among those the rules leave (Swarm classic's strategies, and ours).
+enum class Strategy {
+  kRoundRobin,  // in turn
+  kSpread,      // the fewest containers
+  kBinpack,     // the most CPU and memory reserved already (fill a host before the next)
+  kRandom,
+};
+std::optional<Strategy> strategy_from_name(std::string_view name);
+
 class RoundRobinDecider : public sdk::Decider {
  public:
-  explicit RoundRobinDecider(std::vector<HostEntry> hosts, PullPlacement pull = PullPlacement::kAll);
+  explicit RoundRobinDecider(std::vector<HostEntry> hosts, PullPlacement pull = PullPlacement::kAll,
+                             Strategy strategy = Strategy::kRoundRobin);
 
   // Replaces the inventory. Calls in flight finish with the list they started with.
   void set_hosts(std::vector<HostEntry> hosts);
@@ -54,11 +68,14 @@ class RoundRobinDecider : public sdk::Decider {
  private:
   std::vector<std::string> healthy_candidates(const sdk::v1::RouteRequest& req) const;
   std::string next_of(const std::vector<std::string>& healthy);
+  // One of `hosts` (names of candidates), by the strategy.
+  std::string pick(const sdk::v1::RouteRequest& req, const std::vector<std::string>& hosts);
 
   mutable std::mutex mu_;
   std::shared_ptr<const std::vector<HostEntry>> hosts_;
   std::atomic<uint64_t> next_{0};
   const PullPlacement pull_;
+  const Strategy strategy_;
   std::set<std::string> denied_;
 };
 

@@ -40,6 +40,7 @@ TEST(DeciderBinary, BadFlagsExitWithCodeTwoAndAMessage) {
       {{"--hosts", "ftp://a:1"}, "unsupported scheme"},
       {{"--hosts-file", "/nonexistent/hosts"}, "cannot read hosts file /nonexistent/hosts"},
       {{"--hosts", "a:1", "--pull", "some"}, "--pull must be"},
+      {{"--hosts", "a:1", "--strategy", "clever"}, "--strategy must be"},
       {{"--hosts", "a:1", "--log-level", "loud"}, "unknown --log-level"},
   };
   for (auto& c : cases) {

@@ -151,7 +151,8 @@ TEST(Relations, WhatNoSingleHostHoldsIsRefusedNamingEachObjectAndNothingIsCreate
   FlockHarness f;
   image_everywhere(f);
   f.e1.add_container("data", "img", 1);
-  f.e2.add_network("backend");
+  // A macvlan network: local, and (unlike an unused bridge network) it never follows.
+  f.e2.add_network("backend", "macvlan");
   ASSERT_TRUE(FlockHarness::eventually([&] {
     auto m = f.the_flock->model.snapshot();
     return m->container_by_name("data") && !m->network_holders("backend").empty();

@@ -173,6 +173,8 @@ lonely_on=$(node_of lonely)
 other=e1
 [ "$lonely_on" = e1 ] && other=e2
 E "${other#e}" network create elsewhere >/dev/null
+# In use there (an unused network would follow the container instead: 70-placement).
+E "${other#e}" create --name holds-elsewhere --network elsewhere "$IMG" true >/dev/null
 for _ in $(seq 1 20); do P network inspect elsewhere >/dev/null 2>&1 && break; sleep 0.1; done
 before=$(for i in 1 2 3; do E "$i" ps -aq; done | wc -l)
 out=$(P run --rm --volumes-from lonely --network elsewhere "$IMG" true 2>&1 || true)

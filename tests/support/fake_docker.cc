@@ -78,6 +78,7 @@ struct FakeDocker::Impl {
     int64_t created;
     bool running = true;
     std::string body;  // the create body
+    std::vector<int> published;  // host ports it publishes while running
   };
   struct Network {
     std::string id, name, driver;
@@ -92,6 +93,7 @@ struct FakeDocker::Impl {
   std::map<std::string, std::string> execs;   // exec id -> container id
   std::vector<RecordedRequest> recorded;
   std::vector<Archive> loads;
+  std::vector<std::string> daemon_labels;  // dockerd --label
   std::deque<std::string> events;             // every event so far
   int event_streams = 0;
 
@@ -270,7 +272,7 @@ void FakeDocker::stop() {
 std::string FakeDocker::add_container(const std::string& name, const std::string& image,
                                       int64_t created, const std::string& id, bool announce) {
   std::lock_guard lock(impl_->mu);
-  Impl::Container c{id.empty() ? hex_id(name_ + "/" + name) : id, name, image, created, true, ""};
+  Impl::Container c{id.empty() ? hex_id(name_ + "/" + name) : id, name, image, created, true, "", {}};
   impl_->containers.push_back(c);
   if (announce) {
     impl_->push_event(fmt::format(
@@ -337,6 +339,19 @@ FakeDocker::Archive FakeDocker::image_archive(const std::string& ref) {
 std::vector<FakeDocker::Archive> FakeDocker::loads() {
   std::lock_guard lock(impl_->mu);
   return impl_->loads;
+}
+
+void FakeDocker::set_daemon_labels(std::vector<std::string> labels) {
+  std::lock_guard lock(impl_->mu);
+  impl_->daemon_labels = std::move(labels);
+}
+
+void FakeDocker::publish(const std::string& ref, int host_port) {
+  std::lock_guard lock(impl_->mu);
+  if (auto* c = impl_->find(ref)) {
+    c->published.push_back(host_port);
+    impl_->event("container", "start", c->id, "\"name\":" + quote(c->name));
+  }
 }
 
 std::string FakeDocker::create_body(const std::string& ref) {
@@ -450,14 +465,33 @@ void FakeDocker::serve(Socket& s) {
     } else if (path == "/info") {
       int running = 0;
       for (auto& c : im.containers) running += c.running;
-      json(http::status::ok, fmt::format(R"({{"ID":"{}","Name":"{}","Containers":{},"ContainersRunning":{},"ContainersPaused":0,"ContainersStopped":{},"Images":{},"NCPU":2,"MemTotal":1000,"ServerVersion":"20.10-fake","OSType":"linux"}})",
+      std::string labels;
+      for (const auto& l : im.daemon_labels) labels += (labels.empty() ? "" : ",") + quote(l);
+      json(http::status::ok, fmt::format(R"J({{"ID":"{}","Name":"{}","Containers":{},"ContainersRunning":{},"ContainersPaused":0,"ContainersStopped":{},"Images":{},"NCPU":2,"MemTotal":1000,"ServerVersion":"20.10-fake","OSType":"linux","Driver":"vfs","KernelVersion":"6.1.0-fake","OperatingSystem":"Debian GNU/Linux 12 (bookworm)","Architecture":"x86_64","Labels":[{}]}})J",
                                          hex_id(name_).substr(0, 12), name_, im.containers.size(), running,
-                                         im.containers.size() - running, im.images.size()));
+                                         im.containers.size() - running, im.images.size(), labels));
     } else if (path == "/containers/json" && m == http::verb::get) {
       const bool all = query_value(target, "all") == "1";
       std::vector<Impl::Container> list;
+      // filters={"network":["X"]}: the containers whose create body names network X (by name or ID).
+      std::vector<std::string> on_network;
+      simdjson::dom::parser filter_parser;
+      simdjson::dom::element filters;
+      simdjson::dom::array wanted;
+      if (!filter_parser.parse(query_value(target, "filters")).get(filters) && !filters["network"].get(wanted)) {
+        for (auto w : wanted) {
+          std::string_view ref;
+          if (w.get_string().get(ref)) continue;
+          on_network.push_back(quote(ref));
+          if (Impl::Network* n = im.network(std::string(ref))) on_network.push_back(quote(n->name));
+        }
+      }
       for (auto& c : im.containers) {
-        if (all || c.running) list.push_back(c);
+        if (!all && !c.running) continue;
+        if (!on_network.empty() && std::none_of(on_network.begin(), on_network.end(), [&](const std::string& q) {
+              return c.body.find(q) != std::string::npos;
+            })) continue;
+        list.push_back(c);
       }
       std::sort(list.begin(), list.end(), [](auto& a, auto& b) { return a.created > b.created; });
       std::string limit = query_value(target, "limit");
@@ -465,8 +499,14 @@ void FakeDocker::serve(Socket& s) {
       std::string out = "[";
       for (auto& c : list) {
         if (out.size() > 1) out += ",";
-        out += fmt::format(R"({{"Id":"{}","Names":["/{}"],"Image":{},"Created":{},"State":"{}","Labels":{{"from":"{}"}}}})",
-                           c.id, c.name, quote(c.image), c.created, c.running ? "running" : "exited", name_);
+        std::string ports;
+        for (auto port : c.published) {
+          if (!c.running) break;
+          ports += fmt::format(R"({}{{"IP":"0.0.0.0","PrivatePort":80,"PublicPort":{},"Type":"tcp"}})",
+                               ports.empty() ? "" : ",", port);
+        }
+        out += fmt::format(R"({{"Id":"{}","Names":["/{}"],"Image":{},"Created":{},"State":"{}","Ports":[{}],"Labels":{{"from":"{}"}}}})",
+                           c.id, c.name, quote(c.image), c.created, c.running ? "running" : "exited", ports, name_);
       }
       json(http::status::ok, out + "]");
     } else if (path == "/containers/create") {
@@ -487,7 +527,18 @@ void FakeDocker::serve(Socket& s) {
           error(http::status::not_found, missing);
         } else {
           Impl::Container c{hex_id(name_ + "/" + cname + std::to_string(im.recorded.size())), cname, std::string(image),
-                            static_cast<int64_t>(1000 + im.recorded.size()), false, req.body()};
+                            static_cast<int64_t>(1000 + im.recorded.size()), false, req.body(), {}};
+          simdjson::dom::object bindings;  // the host ports it will publish once started
+          if (!root["HostConfig"]["PortBindings"].get_object().get(bindings)) {
+            for (auto b : bindings) {
+              simdjson::dom::array list;
+              if (b.value.get_array().get(list)) continue;
+              for (auto one : list) {
+                std::string_view port;
+                if (!one["HostPort"].get_string().get(port) && !port.empty()) c.published.push_back(std::stoi(std::string(port)));
+              }
+            }
+          }
           im.containers.push_back(c);
           im.push_event(fmt::format(R"({{"Type":"container","Action":"create","Actor":{{"ID":"{}","Attributes":{{"name":"{}"}}}},"time":1}})", c.id, cname));
           json(http::status::created, "{\"Id\":\"" + c.id + "\",\"Warnings\":[]}");
@@ -507,6 +558,7 @@ void FakeDocker::serve(Socket& s) {
                                            c->id, c->name, c->running ? "true" : "false", quote(c->image)));
       } else if (action == "start") {
         c->running = true;
+        im.event("container", "start", c->id, "\"name\":" + quote(c->name));
         res.result(http::status::no_content);
       } else if (action == "rename") {
         c->name = query_value(target, "name");

@@ -63,6 +63,10 @@ class FakeDocker {
   Archive image_archive(const std::string& ref);
   // Every `docker load` body received, as it was read (a stream, never whole).
   std::vector<Archive> loads();
+  // dockerd --label, as /info lists them ("key=value").
+  void set_daemon_labels(std::vector<std::string> labels);
+  // A running container publishing `host_port` (announced as its start).
+  void publish(const std::string& id_or_name, int host_port);
   // The create body of a container (as the engine received it).
   std::string create_body(const std::string& id_or_name);
   bool has_container(const std::string& id_or_name);

@@ -192,3 +192,20 @@ TEST(Placement, TheHostsHoldingEverythingOrTheConflictNamingEachObject) {
             "container runs on one host: container \"data\" (HostConfig.VolumesFrom) is on host e1; network "
             "\"backend\" (NetworkingConfig.EndpointsConfig) is on hosts e2, e3");
 }
+
+TEST(ObjectModel, AHostsUsageIsSummedWhenItsContainersChange) {
+  ObjectModel m;
+  m.edit("e1", [](HostEdit& e) {
+    e.containers().put({hex64('1'), "e1", "a", "busybox", 1, true, {{"", 8080, "tcp"}}, 500000000, 1 << 20});
+    e.containers().put({hex64('2'), "e1", "b", "busybox", 2, false, {{"", 9090, "tcp"}}, 250000000, 0});
+  });
+  auto usage = m.snapshot()->host("e1")->containers->usage;
+  EXPECT_EQ(usage.nano_cpus, 750000000);
+  EXPECT_EQ(usage.memory, 1 << 20);
+  ASSERT_EQ(usage.published.size(), 1u) << "only running containers publish";
+  EXPECT_EQ(usage.published[0].port, 8080u);
+  m.edit("e1", [](HostEdit& e) { e.containers().remove(hex64('1')); });
+  usage = m.snapshot()->host("e1")->containers->usage;
+  EXPECT_EQ(usage.nano_cpus, 250000000);
+  EXPECT_TRUE(usage.published.empty());
+}

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <map>
+#include <set>
 #include <thread>
 
 using namespace flocker::decider;
@@ -162,4 +163,44 @@ TEST(RoundRobin, CallsKeepTheirSnapshotWhileAReloadReplacesIt) {
   }
   stop = true;
   reloader.join();
+}
+
+TEST(RoundRobin, SwarmRulesNarrowTheCandidatesFirst) {
+  RoundRobinDecider d(three_hosts());
+  auto req = request(v1::OPERATION_KIND_CONTAINER_CREATE, {{"h:1", true}, {"h:2", true}, {"h:3", true}});
+  (*req.mutable_candidates(1)->mutable_labels())["disk"] = "ssd";
+  auto* c = req.add_constraints();
+  c->set_key("disk");
+  c->set_op(v1::MATCH_OPERATOR_EQUAL);
+  c->set_value("ssd");
+  c->set_kind(v1::VALUE_KIND_PLAIN);
+  c->set_expression("disk==ssd");
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(route(d, req), (std::vector<std::string>{"h:2"}));
+  c->set_value("nvme");
+  c->set_expression("disk==nvme");
+  v1::RouteResponse resp;
+  auto status = d.decide(req, resp);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message(), "unable to find a host that satisfies the following conditions: constraint:disk==nvme");
+}
+
+TEST(RoundRobin, StrategiesSpreadBinpackAndRandom) {
+  auto req = request(v1::OPERATION_KIND_CONTAINER_CREATE, {{"h:1", true}, {"h:2", true}, {"h:3", true}});
+  for (int i = 0; i < 3; ++i) {
+    auto* c = req.mutable_candidates(i);
+    c->set_ncpu(4);
+    c->set_mem_total_bytes(1000);
+    c->set_containers_total(i == 2 ? 1 : 5);  // h:3 holds the fewest
+    c->set_reserved_memory_bytes(i == 0 ? 800 : 100);  // h:1 is the fullest
+  }
+  RoundRobinDecider spread(three_hosts(), PullPlacement::kAll, Strategy::kSpread);
+  EXPECT_EQ(route(spread, req), (std::vector<std::string>{"h:3"}));
+  RoundRobinDecider binpack(three_hosts(), PullPlacement::kAll, Strategy::kBinpack);
+  EXPECT_EQ(route(binpack, req), (std::vector<std::string>{"h:1"}));
+  RoundRobinDecider random(three_hosts(), PullPlacement::kAll, Strategy::kRandom);
+  std::set<std::string> seen;
+  for (int i = 0; i < 60; ++i) seen.insert(route(random, req).at(0));
+  EXPECT_EQ(seen.size(), 3u);
+  EXPECT_FALSE(strategy_from_name("clever"));
+  EXPECT_EQ(strategy_from_name("binpack"), Strategy::kBinpack);
 }

@@ -7,7 +7,7 @@
 //   tcp://127.0.0.1:23752  e2  zone=b
 // It is read again on every List, so edits show at the proxy's next inventory refresh.
 //
-// A container whose create body has Labels {"zone": "X"} goes to a healthy host labelled
+// A container with `-e constraint:zone==X` (or Labels {"zone": "X"}) goes to a healthy host labelled
 // zone=X and gets FLOCKER_ZONE=X in its Env; pulls go to every healthy host; shared volumes
 // and networks too (local ones, info.scope 'local', live on one host); anything else
 // round-robins. A pinned host (docker run's pull and retried
@@ -40,7 +40,10 @@ dockers.on('list', (next) => next(null, readHosts()));
 
 dockers.on('route', (info, next) => {
   let healthy = info.candidates.filter((c) => c.healthy);
-  const zone = info.container && info.container.Labels && info.container.Labels.zone;
+  // The zone: Swarm classic's `-e constraint:zone==X` (the proxy parsed it), or a label.
+  const byConstraint = info.constraints.find((c) => c.key === 'zone' && c.op === '==' && c.kind === 'plain');
+  const zone = (byConstraint && byConstraint.value) ||
+    (info.container && info.container.Labels && info.container.Labels.zone);
   if (zone) {
     healthy = healthy.filter((c) => c.labels.zone === zone);
     if (!healthy.length) return next(new Error(`no healthy host in zone ${zone}`));

@@ -93,6 +93,26 @@ function shortEnum(value, prefix) {
   return String(value).replace(prefix, '').toLowerCase();
 }
 
+// Swarm classic's rules as the proxy parsed them: {expression, key, op ('==' | '!='), value,
+// kind ('plain' | 'glob' | 'regex'), soft, source}; affinities also carry the hosts they name.
+function toRule(r) {
+  const out = {
+    expression: r.expression,
+    key: r.key,
+    op: r.op === 'MATCH_OPERATOR_NOT_EQUAL' ? '!=' : '==',
+    value: r.value,
+    kind: shortEnum(r.kind, 'VALUE_KIND_') || 'plain',
+    soft: Boolean(r.soft),
+    source: r.source,
+  };
+  if (r.hosts) out.hosts = [...r.hosts];
+  return out;
+}
+
+function toPort(p) {
+  return { hostIp: p.hostIp, hostPort: p.hostPort, protocol: p.protocol };
+}
+
 function toRequirement(r) {
   return {
     kind: shortEnum(r.kind, 'REQUIREMENT_KIND_'),
@@ -100,6 +120,7 @@ function toRequirement(r) {
     objectId: r.objectId,
     referredBy: r.referredBy,
     hosts: [...r.hosts],
+    follows: Boolean(r.follows),
   };
 }
 
@@ -163,6 +184,10 @@ function toCandidate(c) {
     memTotalBytes: c.memTotalBytes,
     image: PRESENCE[c.image] || 'unknown',
     engineVersion: c.engineVersion,
+    facts: { ...c.facts },
+    publishedPorts: (c.publishedPorts || []).map(toPort),
+    reservedNanoCpus: c.reservedNanoCpus,
+    reservedMemoryBytes: c.reservedMemoryBytes,
   };
 }
 
@@ -368,6 +393,9 @@ class Flocker extends EventEmitter {
       query: req.query,
       body: req.body,
       requirements: (req.requirements || []).map(toRequirement),
+      constraints: (req.constraints || []).map(toRule),
+      affinities: (req.affinities || []).map(toRule),
+      ports: (req.ports || []).map(toPort),
       scope: SCOPES[req.scope] !== undefined ? SCOPES[req.scope] : shortEnum(req.scope, 'OBJECT_SCOPE_'),
     };
     let original;

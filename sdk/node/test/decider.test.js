@@ -120,6 +120,7 @@ describe('route', () => {
         name: 'e1', address: 'tcp://127.0.0.1:2375', labels: { zone: 'a' }, healthy: true,
         containersRunning: 3, containersTotal: 5, ncpu: 8, memTotalBytes: 2 ** 40,
         image: 'present', engineVersion: '20.10.24+dfsg1',
+        facts: {}, publishedPorts: [], reservedNanoCpus: 0, reservedMemoryBytes: 0,
       });
       assert.strictEqual(seen.candidates[1].image, 'absent');
       assert.strictEqual(seen.candidates[1].healthy, false);
@@ -138,12 +139,41 @@ describe('route', () => {
       await d.call('Route', { kind: 'OPERATION_KIND_VOLUME_CREATE', name: 'v', scope: 'OBJECT_SCOPE_LOCAL', candidates });
       await d.call('Route', { kind: 'OPERATION_KIND_NETWORK_CREATE', name: 'n', scope: 'OBJECT_SCOPE_SHARED', candidates });
       assert.deepStrictEqual(seen[0].requirements, [
-        { kind: 'volume', object: 'data', objectId: 'data', referredBy: 'HostConfig.Binds', hosts: ['e1'] },
+        { kind: 'volume', object: 'data', objectId: 'data', referredBy: 'HostConfig.Binds', hosts: ['e1'], follows: false },
       ]);
       assert.strictEqual(seen[0].scope, '');
       assert.deepStrictEqual(seen[1].requirements, []);
       assert.strictEqual(seen[1].scope, 'local');
       assert.strictEqual(seen[2].scope, 'shared');
+    } finally { await d.close(); }
+  });
+
+  test('swarm rules, ports and the candidates\' facts reach the route listener', async () => {
+    let seen;
+    const d = await start((f) => f.on('route', (info, next) => { seen = info; next(null, 'e1'); }));
+    try {
+      const withFacts = candidates.map((c, i) => (i ? c : {
+        ...c, facts: { node: 'e1', storagedriver: 'overlay2' },
+        publishedPorts: [{ hostIp: '', hostPort: 8080, protocol: 'tcp' }],
+        reservedNanoCpus: 500000000, reservedMemoryBytes: 1024,
+      }));
+      await d.call('Route', routeRequest({
+        candidates: withFacts,
+        constraints: [{ expression: 'zone==~/^a/', key: 'zone', op: 'MATCH_OPERATOR_EQUAL', value: '^a',
+          kind: 'VALUE_KIND_REGEX', soft: true, source: 'Env' }],
+        affinities: [{ expression: 'container!=db', key: 'container', op: 'MATCH_OPERATOR_NOT_EQUAL', value: 'db',
+          kind: 'VALUE_KIND_PLAIN', source: 'Labels', hosts: ['e2'] }],
+        ports: [{ hostIp: '198.18.0.1', hostPort: 53, protocol: 'udp' }],
+      }));
+      assert.deepStrictEqual(seen.constraints, [{ expression: 'zone==~/^a/', key: 'zone', op: '==', value: '^a',
+        kind: 'regex', soft: true, source: 'Env' }]);
+      assert.deepStrictEqual(seen.affinities, [{ expression: 'container!=db', key: 'container', op: '!=', value: 'db',
+        kind: 'plain', soft: false, source: 'Labels', hosts: ['e2'] }]);
+      assert.deepStrictEqual(seen.ports, [{ hostIp: '198.18.0.1', hostPort: 53, protocol: 'udp' }]);
+      assert.deepStrictEqual(seen.candidates[0].facts, { node: 'e1', storagedriver: 'overlay2' });
+      assert.deepStrictEqual(seen.candidates[0].publishedPorts, [{ hostIp: '', hostPort: 8080, protocol: 'tcp' }]);
+      assert.strictEqual(seen.candidates[0].reservedNanoCpus, 500000000);
+      assert.strictEqual(seen.candidates[0].reservedMemoryBytes, 1024);
     } finally { await d.close(); }
   });
 

@@ -77,6 +77,10 @@ test('zone-decider: a zone label picks the healthy host of that zone and sets FL
   const remap = await call('RemapContainer', { requestId: req.requestId, host: 'e2', body: req.body });
   assert.deepStrictEqual(JSON.parse(remap.body).Env, ['KEEP=1', 'FLOCKER_ZONE=b']);
   await rejectsWith(assert, call('Route', create({ zone: 'c' })), status.FAILED_PRECONDITION, 'no healthy host in zone c');
+  // Swarm classic's `-e constraint:zone==b`, as the proxy hands it over, parsed.
+  const byConstraint = create({}, { constraints: [{ expression: 'zone==b', key: 'zone', op: 'MATCH_OPERATOR_EQUAL',
+    value: 'b', kind: 'VALUE_KIND_PLAIN', source: 'Env' }] });
+  assert.deepStrictEqual((await call('Route', byConstraint)).hosts, ['e2']);
 });
 
 test('zone-decider: pins, pulls, volumes, round-robin', async () => {

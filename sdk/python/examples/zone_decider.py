@@ -6,8 +6,8 @@ HOSTS_FILE has one engine a line, `ADDRESS [NAME] [key=value ...]`, '#' starts a
     tcp://127.0.0.1:23752  e2  zone=b
 It is read again on every List, so edits show at the proxy's next inventory refresh.
 
-A container whose create body has Labels {"zone": "X"} goes to a healthy host labelled
-zone=X and gets FLOCKER_ZONE=X in its Env; pulls go to every healthy host; shared volumes
+A container with `-e constraint:zone==X` (or Labels {"zone": "X"}) goes to a healthy host
+labelled zone=X and gets FLOCKER_ZONE=X in its Env; pulls go to every healthy host; shared volumes
 and networks too, while local ones (request.scope == OBJECT_SCOPE_LOCAL: they live on one
 host, and the proxy sends the containers that use them there) round-robin like anything
 else. A pinned host (docker run's pull and retried
@@ -49,7 +49,11 @@ class ZoneDecider(flocker_decider.Decider):
     def route(self, request, context):
         healthy = [c for c in request.candidates if c.healthy]
         zone = None
-        if request.kind == v1.OPERATION_KIND_CONTAINER_CREATE and request.body:
+        # The zone: Swarm classic's `-e constraint:zone==X` (the proxy parsed it), or a label.
+        for c in request.constraints:
+            if c.key == "zone" and c.op == v1.MATCH_OPERATOR_EQUAL and c.kind == v1.VALUE_KIND_PLAIN:
+                zone = c.value
+        if zone is None and request.kind == v1.OPERATION_KIND_CONTAINER_CREATE and request.body:
             zone = (json.loads(request.body).get("Labels") or {}).get("zone")
         if zone:
             healthy = [c for c in healthy if c.labels.get("zone") == zone]

@@ -87,6 +87,11 @@ class ZoneDeciderTest(unittest.TestCase):
             self.stub.Route(create({"zone": "c"}), timeout=5)
         self.assertEqual(cm.exception.code(), grpc.StatusCode.FAILED_PRECONDITION)
         self.assertEqual(cm.exception.details(), "no healthy host in zone c")
+        # Swarm classic's `-e constraint:zone==b`, as the proxy hands it over, parsed.
+        by_constraint = create({})
+        by_constraint.constraints.add(expression="zone==b", key="zone", op=v1.MATCH_OPERATOR_EQUAL,
+                                      value="b", kind=v1.VALUE_KIND_PLAIN, source="Env")
+        self.assertEqual(list(self.stub.Route(by_constraint, timeout=5).hosts), ["e2"])
 
     def test_3_pins_pulls_volumes_round_robin(self):
         route = lambda **kw: list(self.stub.Route(  # noqa: E731

@@ -1,0 +1,42 @@
+// Swarm classic's placement rules, as a decider applies them to a RouteRequest's candidates:
+// constraints on facts and labels, affinities to containers and images, free host ports,
+// health. The proxy parses the rules (RouteRequest.constraints, .affinities, .ports) and
+// resolves affinities to hosts; this is the matching, for any C++ decider.
+//
+// Order (as Swarm's filters ran): healthy candidates; every hard constraint, hard affinity
+// and port; then each soft rule in the order written, skipped when no candidate left would
+// satisfy it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flocker/v1/decider.pb.h"
+
+namespace flocker::sdk {
+
+namespace v1 = ::flocker::v1;
+
+// Whether `what` matches a rule's value: PLAIN exactly, GLOB with '*' and '?' over the whole
+// of it, REGEX searched for anywhere (ECMAScript syntax). An invalid pattern matches nothing.
+bool value_matches(v1::ValueKind kind, std::string_view value, std::string_view what);
+
+// What a constraint key names on a candidate: Candidate.facts first, then its labels; ""
+// when neither has it ("zone!=a" holds on a host without a zone).
+std::string fact_of(const v1::Candidate& candidate, std::string_view key);
+
+bool satisfies(const v1::Constraint& c, const v1::Candidate& candidate);
+bool satisfies(const v1::Affinity& a, const v1::Candidate& candidate);
+// Whether none of the ports the request asks for is already published on the candidate on
+// the same protocol and an overlapping address.
+bool ports_free(const v1::RouteRequest& request, const v1::Candidate& candidate);
+
+struct Placement {
+  std::vector<const v1::Candidate*> hosts;  // the candidates left, in the request's order
+  std::vector<std::string> unmet;           // when none: what could not be satisfied
+};
+// The candidates left after the rules, in the order above.
+Placement apply_rules(const v1::RouteRequest& request);
+
+}  // namespace flocker::sdk
