@@ -62,7 +62,8 @@ std::optional<std::vector<ContainerSummary>> parse_container_list(std::string_vi
     s.name = std::string(primary_name(strings_of(c, "Names")));
     s.image = std::string(string_field(c, "Image"));
     s.created = int_field(c, "Created");
-    s.running = string_field(c, "State") == "running";
+    s.state = std::string(string_field(c, "State"));
+    s.running = s.state == "running" || s.state == "paused";
     dom::array ports;
     if (!c["Ports"].get_array().get(ports)) {
       for (auto p : ports) {

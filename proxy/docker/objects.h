@@ -21,8 +21,9 @@ struct ContainerSummary {
   std::string name;   // without docker's leading '/' (the name, not a link alias)
   std::string image;  // as created ("busybox", an ID, ...)
   int64_t created = 0;
-  bool running = false;
+  bool running = false;  // running or paused: it holds its ports
   std::vector<HostPort> ports = {};  // the host ports it publishes (while running)
+  std::string state = {};  // the list's "State": created, running, paused, restarting, exited, ...
 };
 
 struct ImageSummary {

@@ -127,6 +127,10 @@ class FlockHandler : public transport::Handler {
   Task<void> bring_image(Exchange& ex, const HostsSnapshot& hosts, const HostState& target,
                          const std::string& image);
 
+  // The container's list entry read again from its host into the model (gone: removed);
+  // false when the host did not answer.
+  Task<bool> reread_container(Exchange& ex, const HostState& host, const std::string& id);
+
   // flock_network_follow.cc: an unused local network follows its first container.
   // The network's ID on `holder`, from the model (else `ref` itself).
   std::string network_id(const HostState& holder, const std::string& ref) const;

@@ -13,6 +13,7 @@
 #include "docker/json.h"
 #include "docker/objects.h"
 #include "flock/flock_handler.h"
+#include "transport/client_call.h"
 
 namespace flocker::flock {
 namespace {
@@ -45,17 +46,6 @@ std::string create_body_from(const docker::dom::element& inspect, bool with_subn
   return w.take();
 }
 
-http::request<http::string_body> own_request(Exchange& ex, http::verb method, std::string target,
-                                             std::string body = {}) {
-  http::request<http::string_body> req{method, std::move(target), 11};
-  req.set(http::field::host, "docker");
-  req.set(http::field::user_agent, "flocker");
-  req.set("X-Request-Id", ex.request_id());
-  if (!body.empty()) req.set(http::field::content_type, "application/json");
-  req.body() = std::move(body);
-  req.prepare_payload();
-  return req;
-}
 
 }  // namespace
 
@@ -97,9 +87,8 @@ Task<bool> FlockHandler::network_unused(Exchange& ex, const HostState& holder, c
   docker::JsonWriter w;
   w.begin_object().key("network").begin_array().string(name).string(id).end_array().end_object();
   const std::string filters = w.take();
-  auto res = co_await call_host(ex, holder,
-                                own_request(ex, http::verb::get, "/containers/json?all=1&filters=" +
-                                                                     docker::url_encode(filters)),
+  const std::string target = "/containers/json?all=1&filters=" + docker::url_encode(filters);
+  auto res = co_await call_host(ex, holder, transport::make_request(http::verb::get, target, {}, ex.request_id()),
                                 flock_.options.engine_timeout);
   if (!res.ok() || res.response.result_int() != 200) co_return false;
   docker::dom::parser parser;
@@ -111,7 +100,8 @@ Task<bool> FlockHandler::move_network(Exchange& ex, const HostsSnapshot& hosts, 
                                       const HostState& target) {
   const HostState* from = r.hosts_size() == 1 ? find_host(*hosts, r.hosts(0)) : nullptr;
   if (!from) co_return false;
-  auto inspected = co_await call_host(ex, *from, own_request(ex, http::verb::get, "/networks/" + r.object_id()),
+  const std::string path = "/networks/" + r.object_id();
+  auto inspected = co_await call_host(ex, *from, transport::make_request(http::verb::get, path, {}, ex.request_id()),
                                       flock_.options.engine_timeout);
   docker::dom::parser parser;
   docker::dom::element inspect;
@@ -124,8 +114,8 @@ Task<bool> FlockHandler::move_network(Exchange& ex, const HostsSnapshot& hosts, 
   transport::CallResult made;
   for (bool with_subnets : {true, false}) {
     made = co_await call_host(ex, target,
-                              own_request(ex, http::verb::post, "/networks/create",
-                                          create_body_from(inspect, with_subnets)),
+                              transport::make_request(http::verb::post, "/networks/create",
+                                                      create_body_from(inspect, with_subnets), ex.request_id()),
                               flock_.options.engine_timeout);
     if (made.ok() && made.response.result_int() == 201) break;
   }
@@ -142,7 +132,7 @@ Task<bool> FlockHandler::move_network(Exchange& ex, const HostsSnapshot& hosts, 
   flock_.model.edit(target.name, [&](HostEdit& e) { e.networks().put(moved); });
   // Gone from where nothing used it. Should a container have joined it meanwhile, it stays
   // there too (two networks of one name, each with its own containers), and the log says so.
-  auto removed = co_await call_host(ex, *from, own_request(ex, http::verb::delete_, "/networks/" + r.object_id()),
+  auto removed = co_await call_host(ex, *from, transport::make_request(http::verb::delete_, path, {}, ex.request_id()),
                                     flock_.options.engine_timeout);
   if (removed.ok() && removed.response.result_int() == 204) {
     flock_.model.edit(from->name, [&](HostEdit& e) { e.networks().remove(r.object_id()); });

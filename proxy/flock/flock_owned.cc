@@ -14,6 +14,7 @@
 #include "docker/objects.h"
 #include "docker/system_merge.h"
 #include "flock/flock_handler.h"
+#include "transport/client_call.h"
 #include "transport/gather.h"
 
 namespace flocker::flock {
@@ -21,6 +22,12 @@ namespace {
 
 bool is_2xx(const transport::CallResult& r) {
   return r.ok() && r.response.result_int() >= 200 && r.response.result_int() < 300;
+}
+
+// The actions that change a container's state (its list's State and Status).
+bool is_state_change(std::string_view action) {
+  return action == "start" || action == "stop" || action == "restart" || action == "kill" || action == "pause" ||
+         action == "unpause";
 }
 
 // Swarm classic's "Node" object, spliced into `docker inspect` output: which host runs it.
@@ -40,6 +47,38 @@ std::string with_node(std::string inspect, const HostState& host) {
 }
 
 }  // namespace
+
+Task<bool> FlockHandler::reread_container(Exchange& ex, const HostState& host, const std::string& id) {
+  docker::JsonWriter filters;
+  filters.begin_object().key("id").begin_array().string(id).end_array().end_object();
+  auto res = co_await call_host(ex, host,
+                                transport::make_request(http::verb::get,
+                                                        "/containers/json?all=1&filters=" +
+                                                            docker::url_encode(filters.str()),
+                                                        {}, ex.request_id()),
+                                flock_.options.engine_timeout);
+  std::optional<std::vector<docker::ContainerSummary>> list;
+  if (res.ok() && res.response.result_int() == 200) list = docker::parse_container_list(res.response.body());
+  if (!list) {
+    spdlog::warn("{}: re-reading container {} on {} failed: {}", ex.request_id(), id, host.name,
+                 res.ok() ? res.response.body() : res.error);
+    co_return false;
+  }
+  const docker::ContainerSummary* found = nullptr;
+  for (const auto& c : *list) {
+    if (c.id == id) found = &c;
+  }
+  flock_.model.edit(host.name, [&](HostEdit& e) {
+    if (!found) {
+      e.containers().remove(id);
+      return;
+    }
+    // (put keeps what a list does not say: its limits, the ports its create asked for)
+    e.containers().put({found->id, host.name, found->name, found->image, found->created, found->running,
+                        found->ports, 0, 0, {}, found->state});
+  });
+  co_return true;
+}
 
 Task<ModelSnapshot::ContainerLookup> FlockHandler::locate_container(Exchange& ex, const HostsSnapshot& hosts,
                                                                    const std::string& ref) {
@@ -177,8 +216,9 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
     co_await respond_engine(ex, std::move(result.response));
     co_return;
   }
-  if (route.action == "exec" || route.action == "start" || (method == http::verb::delete_ && route.action.empty())) {
-    // Small answers the model learns from: an exec ID, a start, a removal.
+  const bool state_change = method == http::verb::post && is_state_change(route.action);
+  if (route.action == "exec" || state_change || (method == http::verb::delete_ && route.action.empty())) {
+    // Small answers the model learns from: an exec ID, a state change, a removal.
     auto small = co_await ex.read_body(1 << 20);
     if (!small) co_return;
     auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), *small));
@@ -195,15 +235,19 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
       }
     } else if (route.action.empty() && status == 204) {
       flock_.model.edit(host->name, [&](HostEdit& e) { e.containers().remove(record.id); });
-    } else if (route.action == "start" && status == 204) {
-      // Running, publishing what its create asked for (its start event's list says exactly).
-      flock_.model.edit(host->name, [&](HostEdit& e) {
-        auto& t = e.containers();
-        if (auto it = t.by_id.find(record.id); it != t.by_id.end()) {
-          it->second.running = true;
-          if (it->second.ports.empty()) it->second.ports = it->second.requested_ports;
-        }
-      });
+    } else if (state_change && status / 100 == 2) {
+      // Read-your-writes: the model has its new state (and ports) before the client hears
+      // back, so any read after this answer sees it, whatever its event is doing.
+      const bool reread = co_await reread_container(ex, *host, record.id);
+      if (!reread && route.action == "start") {  // running, publishing what its create asked for
+        flock_.model.edit(host->name, [&](HostEdit& e) {
+          auto& t = e.containers();
+          if (auto it = t.by_id.find(record.id); it != t.by_id.end()) {
+            it->second.running = true;
+            if (it->second.ports.empty()) it->second.ports = it->second.requested_ports;
+          }
+        });
+      }
     }
     co_await respond_engine(ex, std::move(result.response));
     co_return;

@@ -70,8 +70,9 @@ unsigned apply_events(ObjectModel& model, ExecIndex& execs, const std::string& h
       if (e->action != "save" && e->action != "push") relists |= kRelistImages;
     } else if (e->type == "network" && e->action == "create") {
       relists |= kRelistNetworks;  // the event does not carry the network's scope
-    } else if (e->type == "container" && (e->action == "start" || e->action == "die")) {
-      relists |= kRelistContainers;  // running or not, and its published ports
+    } else if (e->type == "container" && (e->action == "start" || e->action == "die" || e->action == "pause" ||
+                                          e->action == "unpause")) {
+      relists |= kRelistContainers;  // its state, and its published ports
     } else if (e->type == "container" || e->type == "volume" || e->type == "network") {
       events.push_back(std::move(*e));
     }

@@ -54,7 +54,7 @@ ContainerTable ContainerTable::from_list(const std::string& host, const std::vec
                                          const ContainerTable* before) {
   ContainerTable t;
   for (const auto& c : list) {
-    ContainerRecord r{c.id, host, c.name, c.image, c.created, c.running, c.ports, 0, 0};
+    ContainerRecord r{c.id, host, c.name, c.image, c.created, c.running, c.ports, 0, 0, {}, c.state};
     if (before) {
       if (auto it = before->by_id.find(c.id); it != before->by_id.end()) {
         r.nano_cpus = it->second.nano_cpus;
@@ -87,6 +87,7 @@ void ContainerTable::put(ContainerRecord record) {
     if (record.nano_cpus == 0) record.nano_cpus = it->second.nano_cpus;
     if (record.memory == 0) record.memory = it->second.memory;
     if (record.requested_ports.empty()) record.requested_ports = it->second.requested_ports;
+    if (record.state.empty()) record.state = it->second.state;
     remove(record.id);
   }
   if (!record.name.empty()) id_by_name[record.name] = record.id;

@@ -44,6 +44,9 @@ struct ContainerRecord {
   // The host ports its create asked for, when the proxy created it: what it publishes from
   // the moment its start through the proxy returns, until a list says more exactly.
   std::vector<docker::HostPort> requested_ports = {};
+  // The list's "State" (created, running, paused, restarting, exited, dead, removing); ""
+  // when only an event has told of it.
+  std::string state = {};
 };
 
 struct ContainerTable {

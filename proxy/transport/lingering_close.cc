@@ -8,8 +8,10 @@
 namespace flocker::transport {
 namespace {
 
+// The time is the bound that matters (what a peer can hold); the bytes are generous, so that
+// a client still writing a refused body (a 413 for 2 MiB) finishes and reads why.
 constexpr auto kLingerTime = std::chrono::seconds(2);
-constexpr std::size_t kLingerBytes = 256 * 1024;
+constexpr std::size_t kLingerBytes = 64 * 1024 * 1024;
 
 Task<void> discard_until_eof(Socket socket) {
   auto deadline = arm(socket, kLingerTime);

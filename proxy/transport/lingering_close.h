@@ -10,7 +10,7 @@ namespace flocker::transport {
 // last: the rest of a refused request loses its 400, a TLS 1.3 client (which sends its
 // request before the server has checked its certificate) loses the alert that says why it
 // was refused. So, as Apache's and nginx's lingering close: send FIN, read and discard what
-// still arrives, for at most 2 s and 256 KiB, then close. Runs on the socket's executor.
+// still arrives, for at most 2 s (and 64 MiB), then close. Runs on the socket's executor.
 void lingering_close(Socket socket);
 
 }  // namespace flocker::transport

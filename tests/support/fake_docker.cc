@@ -79,6 +79,7 @@ struct FakeDocker::Impl {
     bool running = true;
     std::string body;  // the create body
     std::vector<int> published;  // host ports it publishes while running
+    bool paused = false;
   };
   struct Network {
     std::string id, name, driver;
@@ -473,12 +474,14 @@ void FakeDocker::serve(Socket& s) {
     } else if (path == "/containers/json" && m == http::verb::get) {
       const bool all = query_value(target, "all") == "1";
       std::vector<Impl::Container> list;
-      // filters={"network":["X"]}: the containers whose create body names network X (by name or ID).
-      std::vector<std::string> on_network;
+      // filters={"network":["X"]}: the containers whose create body names network X (by name
+      // or ID); {"id":["P"]}: those whose ID starts with P.
+      std::vector<std::string> on_network, ids;
       simdjson::dom::parser filter_parser;
       simdjson::dom::element filters;
       simdjson::dom::array wanted;
-      if (!filter_parser.parse(query_value(target, "filters")).get(filters) && !filters["network"].get(wanted)) {
+      const bool filtered = !filter_parser.parse(query_value(target, "filters")).get(filters);
+      if (filtered && !filters["network"].get(wanted)) {
         for (auto w : wanted) {
           std::string_view ref;
           if (w.get_string().get(ref)) continue;
@@ -486,11 +489,19 @@ void FakeDocker::serve(Socket& s) {
           if (Impl::Network* n = im.network(std::string(ref))) on_network.push_back(quote(n->name));
         }
       }
+      if (filtered && !filters["id"].get(wanted)) {
+        for (auto w : wanted) {
+          std::string_view prefix;
+          if (!w.get_string().get(prefix)) ids.emplace_back(prefix);
+        }
+      }
       for (auto& c : im.containers) {
         if (!all && !c.running) continue;
         if (!on_network.empty() && std::none_of(on_network.begin(), on_network.end(), [&](const std::string& q) {
               return c.body.find(q) != std::string::npos;
             })) continue;
+        if (!ids.empty() &&
+            std::none_of(ids.begin(), ids.end(), [&](const std::string& prefix) { return c.id.starts_with(prefix); })) continue;
         list.push_back(c);
       }
       std::sort(list.begin(), list.end(), [](auto& a, auto& b) { return a.created > b.created; });
@@ -506,7 +517,8 @@ void FakeDocker::serve(Socket& s) {
                                ports.empty() ? "" : ",", port);
         }
         out += fmt::format(R"({{"Id":"{}","Names":["/{}"],"Image":{},"Created":{},"State":"{}","Ports":[{}],"Labels":{{"from":"{}"}}}})",
-                           c.id, c.name, quote(c.image), c.created, c.running ? "running" : "exited", ports, name_);
+                           c.id, c.name, quote(c.image), c.created,
+                           c.paused ? "paused" : c.running ? "running" : "exited", ports, name_);
       }
       json(http::status::ok, out + "]");
     } else if (path == "/containers/create") {
@@ -559,6 +571,14 @@ void FakeDocker::serve(Socket& s) {
       } else if (action == "start") {
         c->running = true;
         im.event("container", "start", c->id, "\"name\":" + quote(c->name));
+        res.result(http::status::no_content);
+      } else if (action == "stop" || action == "kill" || action == "pause" || action == "unpause") {
+        // No events for these: what the proxy knows of them right after, it read itself.
+        if (action == "pause" || action == "unpause") {
+          c->paused = action == "pause";
+        } else {
+          c->running = c->paused = false;
+        }
         res.result(http::status::no_content);
       } else if (action == "rename") {
         c->name = query_value(target, "name");
