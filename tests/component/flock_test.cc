@@ -117,6 +117,12 @@ TEST(Flock, IdPrefixesAreResolvedAndAmbiguityIsDockersError) {
   FlockHarness f;
   std::string a = f.e1.add_container("one", "img", 1, "abc1" + std::string(60, '0'));
   std::string b = f.e2.add_container("two", "img", 2, "abc2" + std::string(60, '0'));
+  // Both known (their create events applied): until then the model knows one of them and a
+  // prefix is resolved as docker resolves it on the hosts that told.
+  ASSERT_TRUE(FlockHarness::eventually([&] {
+    auto m = f.the_flock->model.snapshot();
+    return m->container_by_name("one") && m->container_by_name("two");
+  }));
   auto ambiguous = f.request("GET", "/v1.41/containers/abc/json");
   EXPECT_EQ(ambiguous.result_int(), 500);
   EXPECT_TRUE(contains(ambiguous.body(), "Multiple IDs found with provided prefix: abc")) << ambiguous.body();
