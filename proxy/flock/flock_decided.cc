@@ -91,8 +91,7 @@ bool id_prefix(std::string_view value, std::string_view id) {
 
 // Whether a host holds a container (by name, ID or ID prefix) or an image (by tag,
 // repository, ID or ID prefix) that an affinity's value matches.
-bool holds_match(const HostObjects& h, const docker::SwarmRule& r) {
-  auto match = [&](std::string_view what) { return sdk::value_matches(value_kind(r.kind), r.value, what); };
+bool holds_match(const HostObjects& h, const docker::SwarmRule& r, const sdk::ValueMatcher& match) {
   const bool plain = r.kind == docker::SwarmRule::Kind::kPlain;
   if (r.key == "container") {
     for (const auto& [id, c] : h.containers->by_id) {
@@ -115,8 +114,9 @@ void add_rules(v1::RouteRequest& req, const docker::SwarmRules& rules, const Mod
   for (const auto& r : rules.affinities) {
     auto* a = req.add_affinities();
     fill_rule(*a, r);
+    const sdk::ValueMatcher match(value_kind(r.kind), r.value);  // once, for every object of every host
     for (const auto& h : model.hosts()) {
-      if (holds_match(*h, r)) a->add_hosts(h->host);
+      if (holds_match(*h, r, match)) a->add_hosts(h->host);
     }
   }
   for (const auto& p : rules.ports) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <regex>
 
 namespace flocker::sdk {
@@ -33,17 +34,24 @@ std::string rule_text(std::string_view kind, const std::string& expression) {
 
 }  // namespace
 
-bool value_matches(v1::ValueKind kind, std::string_view value, std::string_view what) {
-  switch (kind) {
-    case v1::VALUE_KIND_GLOB: return glob(value, what);
-    case v1::VALUE_KIND_REGEX:
-      try {
-        return std::regex_search(what.begin(), what.end(), std::regex(value.begin(), value.end()));
-      } catch (const std::regex_error&) {
-        return false;
-      }
-    default: return value == what;
+ValueMatcher::ValueMatcher(v1::ValueKind kind, std::string_view value) : kind_(kind), value_(value) {
+  if (kind_ != v1::VALUE_KIND_REGEX) return;
+  try {
+    regex_.emplace(value_);
+  } catch (const std::regex_error&) {
+  }  // an invalid pattern matches nothing
+}
+
+bool ValueMatcher::operator()(std::string_view what) const {
+  switch (kind_) {
+    case v1::VALUE_KIND_GLOB: return glob(value_, what);
+    case v1::VALUE_KIND_REGEX: return regex_ && std::regex_search(what.begin(), what.end(), *regex_);
+    default: return value_ == what;
   }
+}
+
+bool value_matches(v1::ValueKind kind, std::string_view value, std::string_view what) {
+  return ValueMatcher(kind, value)(what);
 }
 
 std::string fact_of(const v1::Candidate& candidate, std::string_view key) {
@@ -54,9 +62,13 @@ std::string fact_of(const v1::Candidate& candidate, std::string_view key) {
   return "";
 }
 
-bool satisfies(const v1::Constraint& c, const v1::Candidate& candidate) {
-  const bool match = value_matches(c.kind(), c.value(), fact_of(candidate, c.key()));
+bool satisfies(const v1::Constraint& c, const ValueMatcher& value, const v1::Candidate& candidate) {
+  const bool match = value(fact_of(candidate, c.key()));
   return c.op() == v1::MATCH_OPERATOR_NOT_EQUAL ? !match : match;
+}
+
+bool satisfies(const v1::Constraint& c, const v1::Candidate& candidate) {
+  return satisfies(c, ValueMatcher(c.kind(), c.value()), candidate);
 }
 
 bool satisfies(const v1::Affinity& a, const v1::Candidate& candidate) {
@@ -93,17 +105,28 @@ Placement apply_rules(const v1::RouteRequest& request) {
     }
     return left;
   };
-  // Hard rules: each must hold.
+  // Each rule as a test of a candidate: constraints (their values made once), then affinities.
+  struct Rule {
+    bool soft;
+    std::string text;
+    Test test;
+  };
+  std::vector<Rule> rules;
   for (const auto& c : request.constraints()) {
-    if (c.soft()) continue;
-    auto left = keep([&](const v1::Candidate& h) { return satisfies(c, h); });
-    if (left.empty()) out.unmet.push_back(rule_text("constraint", c.expression()));
-    else out.hosts = std::move(left);
+    rules.push_back({c.soft(), rule_text("constraint", c.expression()),
+                     [&c, value = std::make_shared<ValueMatcher>(c.kind(), c.value())](const v1::Candidate& h) {
+                       return satisfies(c, *value, h);
+                     }});
   }
   for (const auto& a : request.affinities()) {
-    if (a.soft()) continue;
-    auto left = keep([&](const v1::Candidate& h) { return satisfies(a, h); });
-    if (left.empty()) out.unmet.push_back(rule_text("affinity", a.expression()));
+    rules.push_back({a.soft(), rule_text("affinity", a.expression()),
+                     [&a](const v1::Candidate& h) { return satisfies(a, h); }});
+  }
+  // Hard rules: each must hold.
+  for (const auto& r : rules) {
+    if (r.soft) continue;
+    auto left = keep(r.test);
+    if (left.empty()) out.unmet.push_back(r.text);
     else out.hosts = std::move(left);
   }
   if (request.ports_size() > 0) {
@@ -123,14 +146,9 @@ Placement apply_rules(const v1::RouteRequest& request) {
     return out;
   }
   // Soft rules, in the order written: kept while some candidate satisfies them.
-  for (const auto& c : request.constraints()) {
-    if (!c.soft()) continue;
-    auto left = keep([&](const v1::Candidate& h) { return satisfies(c, h); });
-    if (!left.empty()) out.hosts = std::move(left);
-  }
-  for (const auto& a : request.affinities()) {
-    if (!a.soft()) continue;
-    auto left = keep([&](const v1::Candidate& h) { return satisfies(a, h); });
+  for (const auto& r : rules) {
+    if (!r.soft) continue;
+    auto left = keep(r.test);
     if (!left.empty()) out.hosts = std::move(left);
   }
   return out;

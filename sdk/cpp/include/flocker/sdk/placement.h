@@ -8,6 +8,8 @@
 // satisfy it.
 #pragma once
 
+#include <optional>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,11 +24,26 @@ namespace v1 = ::flocker::v1;
 // of it, REGEX searched for anywhere (ECMAScript syntax). An invalid pattern matches nothing.
 bool value_matches(v1::ValueKind kind, std::string_view value, std::string_view what);
 
+// The same, for one value matched against many (every candidate, every container): a
+// regular expression is compiled once, not once per match.
+class ValueMatcher {
+ public:
+  ValueMatcher(v1::ValueKind kind, std::string_view value);
+  bool operator()(std::string_view what) const;
+
+ private:
+  v1::ValueKind kind_;
+  std::string value_;
+  std::optional<std::regex> regex_;  // REGEX only; nullopt when it does not compile
+};
+
 // What a constraint key names on a candidate: Candidate.facts first, then its labels; ""
 // when neither has it ("zone!=a" holds on a host without a zone).
 std::string fact_of(const v1::Candidate& candidate, std::string_view key);
 
 bool satisfies(const v1::Constraint& c, const v1::Candidate& candidate);
+// `value`: c's value, made once for many candidates.
+bool satisfies(const v1::Constraint& c, const ValueMatcher& value, const v1::Candidate& candidate);
 bool satisfies(const v1::Affinity& a, const v1::Candidate& candidate);
 // Whether none of the ports the request asks for is already published on the candidate on
 // the same protocol and an overlapping address.
