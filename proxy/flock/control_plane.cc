@@ -213,7 +213,6 @@ Task<bool> ControlPlane::check(Monitor& m) {
       h.mem_total = docker::int_field(root, "MemTotal");
       h.engine_labels = docker::engine_labels(root);
       h.facts = docker::engine_facts(root);
-      h.facts["node"] = h.name;
     }
     if (vparsed) {
       h.version_json = version_json;

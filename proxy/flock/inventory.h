@@ -32,7 +32,8 @@ struct HostState {
   int64_t containers_running = 0, containers_total = 0, ncpu = 0, mem_total = 0;
   std::map<std::string, std::string> engine_labels;  // dockerd --label, from /info
   // Swarm classic's engine facts for constraints: storagedriver, kernelversion,
-  // operatingsystem, ostype, architecture (and node, the host's name).
+  // operatingsystem, ostype, architecture. (`node`, the host's name, is added to each
+  // Route candidate's facts, known or not.)
   std::map<std::string, std::string> facts;
 };
 
