@@ -38,37 +38,6 @@ void for_each_item(const dom::element& e, F&& f) {
   for (auto item : a) f(item);
 }
 
-// An object with kHostLabel added to (or replacing in) its "Labels".
-void write_with_host_label(JsonWriter& w, const dom::element& entry, std::string_view host) {
-  dom::object obj;
-  if (entry.get_object().get(obj)) {
-    w.value(entry);
-    return;
-  }
-  w.begin_object();
-  bool labels_seen = false;
-  for (auto field : obj) {
-    w.key(field.key);
-    if (field.key != "Labels") {
-      w.value(field.value);
-      continue;
-    }
-    labels_seen = true;
-    w.begin_object();
-    dom::object labels;
-    if (!field.value.get_object().get(labels)) {
-      for (auto l : labels) {
-        if (l.key == kHostLabel) continue;
-        w.key(l.key).value(l.value);
-      }
-    }
-    w.key(kHostLabel).string(host);
-    w.end_object();
-  }
-  if (!labels_seen) w.key("Labels").begin_object().key(kHostLabel).string(host).end_object();
-  w.end_object();
-}
-
 struct Entry {
   int64_t created;
   std::size_t host;
@@ -143,7 +112,7 @@ std::string containers_array(const std::vector<dom::element>& lists,
   if (limit >= 0 && entries.size() > static_cast<std::size_t>(limit)) entries.resize(limit);
   JsonWriter w;
   w.begin_array();
-  for (const auto& e : entries) write_with_host_label(w, e.element, replies[e.host].host);
+  for (const auto& e : entries) write_container_entry(w, e.element, replies[e.host].host);
   w.end_array();
   return w.take();
 }
@@ -171,6 +140,39 @@ std::vector<dom::element> fields_of(const std::vector<dom::element>& roots, std:
 }
 
 }  // namespace
+
+void write_container_entry(JsonWriter& w, const dom::element& entry, std::string_view host, EntrySpans* spans) {
+  dom::object obj;
+  if (entry.get_object().get(obj)) {
+    w.value(entry);
+    return;
+  }
+  w.begin_object();
+  bool labels_seen = false;
+  for (auto field : obj) {
+    w.key(field.key);
+    if (field.key != "Labels") {
+      const std::size_t at = w.str().size();
+      w.value(field.value);
+      if (spans && field.key == "Image") spans->image = {at, w.str().size() - at};
+      if (spans && field.key == "Status") spans->status = {at, w.str().size() - at};
+      continue;
+    }
+    labels_seen = true;
+    w.begin_object();
+    dom::object labels;
+    if (!field.value.get_object().get(labels)) {
+      for (auto l : labels) {
+        if (l.key == kHostLabel) continue;
+        w.key(l.key).value(l.value);
+      }
+    }
+    w.key(kHostLabel).string(host);
+    w.end_object();
+  }
+  if (!labels_seen) w.key("Labels").begin_object().key(kHostLabel).string(host).end_object();
+  w.end_object();
+}
 
 std::string merge_container_lists(const std::vector<HostBody>& replies, int64_t limit) {
   auto p = parse_all(replies);

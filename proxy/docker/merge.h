@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "docker/json.h"
+
 namespace flocker::docker {
 
 struct HostBody {
@@ -21,6 +23,14 @@ constexpr std::string_view kHostLabel = "com.docker.flocker.host";
 // GET /containers/json: every host's list, newest first, `limit` applied after merging
 // (negative: no limit); each entry carries kHostLabel in its Labels.
 std::string merge_container_lists(const std::vector<HostBody>& replies, int64_t limit);
+
+// One container list entry as the flock answers it: kHostLabel added to (or replacing in) its
+// Labels. `spans`, when given, receives where its Image and Status values are in w.str().
+struct EntrySpans {
+  std::pair<std::size_t, std::size_t> image{0, 0}, status{0, 0};  // offset, length
+};
+void write_container_entry(JsonWriter& w, const dom::element& entry, std::string_view host,
+                           EntrySpans* spans = nullptr);
 
 // GET /images/json: one entry per image ID, RepoTags and RepoDigests united, newest first.
 std::string merge_image_lists(const std::vector<HostBody>& replies);

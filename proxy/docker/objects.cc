@@ -89,6 +89,7 @@ std::optional<std::vector<ImageSummary>> parse_image_list(std::string_view json)
     ImageSummary s;
     s.id = std::string(string_field(img, "Id"));
     if (s.id.empty()) continue;
+    s.parent = std::string(string_field(img, "ParentId"));
     for (auto tag : strings_of(img, "RepoTags")) {
       if (tag != "<none>:<none>") s.refs.push_back(normalize_image(tag));
     }
@@ -205,6 +206,7 @@ std::optional<EngineEvent> parse_event(std::string_view line) {
       out.image = std::string(string_field(attrs, "image"));
       out.exec_id = std::string(string_field(attrs, "execID"));
       out.driver = std::string(string_field(attrs, out.type == "network" ? "type" : "driver"));
+      out.container = std::string(string_field(attrs, "container"));
     }
   }
   return out;

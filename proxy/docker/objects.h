@@ -29,6 +29,7 @@ struct ContainerSummary {
 struct ImageSummary {
   std::string id;                    // "sha256:..."
   std::vector<std::string> refs;     // RepoTags normalized ("busybox:latest") and RepoDigests
+  std::string parent = {};           // ParentId ("" for none): `ps --filter ancestor=` walks it
 };
 
 struct VolumeSummary {
@@ -86,6 +87,7 @@ struct EngineEvent {
   std::string exec_id; // Actor.Attributes.execID (exec_create)
   std::string driver;  // Actor.Attributes.driver (volumes) or .type (networks)
   int64_t time = 0;
+  std::string container = {};  // Actor.Attributes.container (network connect/disconnect)
 };
 std::optional<EngineEvent> parse_event(std::string_view line);
 

@@ -25,6 +25,14 @@ int compare_api_versions(const std::string& a, const std::string& b) {
 
 namespace {
 
+// A host's counts: the model's when it has them, else its /info's.
+HostSummary::Counts counts_of(const HostSummary& h, const dom::element& info) {
+  if (h.counts) return *h.counts;
+  return {int_field(info, "Containers"), int_field(info, "ContainersRunning"), int_field(info, "ContainersPaused"),
+          int_field(info, "ContainersStopped"), int_field(info, "Images")};
+}
+
+
 struct Parsed {
   dom::parser parser;
   dom::element root;
@@ -85,11 +93,12 @@ std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentit
     healthy += hosts[i].healthy ? 1 : 0;
     if (!hosts[i].healthy || !infos[i]->ok) continue;  // a host down counts for nothing
     const auto& r = infos[i]->root;
-    containers += int_field(r, "Containers");
-    running += int_field(r, "ContainersRunning");
-    paused += int_field(r, "ContainersPaused");
-    stopped += int_field(r, "ContainersStopped");
-    images += int_field(r, "Images");
+    const auto c = counts_of(hosts[i], r);
+    containers += c.containers;
+    running += c.running;
+    paused += c.paused;
+    stopped += c.stopped;
+    images += c.images;
     ncpu = std::max(ncpu, int_field(r, "NCPU"));
     mem = std::max(mem, int_field(r, "MemTotal"));
   }
@@ -111,12 +120,12 @@ std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentit
     const auto& h = hosts[i];
     status.emplace_back(" " + h.name, h.address);
     status.emplace_back("  └ Status", h.healthy ? "Healthy" : "Unhealthy" + (h.error.empty() ? "" : ": " + h.error));
+    if (!h.model.empty()) status.emplace_back("  └ Model", h.model);
     if (infos[i]->ok) {
       const auto& r = infos[i]->root;
-      status.emplace_back("  └ Containers",
-                          fmt::format("{} ({} running, {} paused, {} stopped)", int_field(r, "Containers"),
-                                      int_field(r, "ContainersRunning"), int_field(r, "ContainersPaused"),
-                                      int_field(r, "ContainersStopped")));
+      const auto c = counts_of(h, r);
+      status.emplace_back("  └ Containers", fmt::format("{} ({} running, {} paused, {} stopped)", c.containers,
+                                                        c.running, c.paused, c.stopped));
       status.emplace_back("  └ Reserved CPUs", fmt::format("{}", int_field(r, "NCPU")));
       status.emplace_back("  └ Reserved Memory", fmt::format("{} B", int_field(r, "MemTotal")));
       status.emplace_back("  └ ServerVersion", std::string(string_field(r, "ServerVersion")));

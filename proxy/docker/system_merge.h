@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,15 @@ struct HostSummary {
   std::string error;         // why unhealthy
   std::string info_json;     // the host's last /info ("" if never reached)
   std::string version_json;  // the host's /version
+  // What it holds, counted from the object model when the model is exact for it (then these,
+  // not info_json's, are its counts).
+  struct Counts {
+    int64_t containers = 0, running = 0, paused = 0, stopped = 0, images = 0;
+  };
+  std::optional<Counts> counts = {};
+  // How its part of the model stands: "live" (listed, then kept by its events), "resyncing"
+  // (being listed again: read from the engine meanwhile), "down".
+  std::string model = {};
 };
 
 struct FlockIdentity {

@@ -7,6 +7,7 @@
 #include "docker/json.h"
 #include "flock/model_sync.h"
 #include "transport/client_call.h"
+#include "transport/gather.h"
 
 namespace flocker::flock {
 
@@ -28,7 +29,11 @@ struct ControlPlane::Monitor {
 };
 
 ControlPlane::ControlPlane(Flock& flock, transport::PoolOptions pool)
-    : flock_(flock), engine_tls_(flock.options.engine_tls), worker_(1000, pool), inventory_timer_(worker_.context()) {}
+    : flock_(flock),
+      engine_tls_(flock.options.engine_tls),
+      worker_(1000, pool),
+      inventory_timer_(worker_.context()),
+      sync_slots_(worker_.context(), 32) {}
 
 ControlPlane::~ControlPlane() { stop(); }
 
@@ -43,6 +48,7 @@ void ControlPlane::stop() {
   asio::post(worker_.context(), [this] {
     stopping_ = true;
     inventory_timer_.cancel();
+    sync_slots_.close();
     for (auto& [_, m] : monitors_) {
       m->stopped = true;
       m->wake.cancel();
@@ -251,7 +257,13 @@ Task<void> ControlPlane::events_loop(std::shared_ptr<Monitor> m) {
     // The stream is open: list everything now, and every change after the list is in the
     // stream (events that arrive while the list is on its way wait in the socket and are
     // applied after it, in order).
+    // (A flock of many hosts starting, or all reconnecting at once, lists a few at a time.)
+    if (!co_await sync_slots_.acquire()) {
+      m->events = nullptr;
+      break;
+    }
     const bool synced = co_await sync_host(worker_, m->address, m->name, flock_.model, flock_.options.engine_timeout);
+    sync_slots_.release();
     if (!synced) {
       stream->cancel();
       m->events = nullptr;
@@ -267,8 +279,17 @@ Task<void> ControlPlane::events_loop(std::shared_ptr<Monitor> m) {
       batch.clear();
       lines.feed(*piece, [&](std::string_view line) { batch.emplace_back(line); });
       std::vector<std::string_view> views(batch.begin(), batch.end());
-      const unsigned relists = apply_events(flock_.model, flock_.execs, m->name, views);
-      if (relists) co_await relist(worker_, m->address, m->name, flock_.model, relists, flock_.options.engine_timeout);
+      auto work = apply_events(flock_.model, flock_.execs, m->name, views);
+      if (work.relists) {
+        co_await relist(worker_, m->address, m->name, flock_.model, work.relists, flock_.options.engine_timeout);
+      }
+      if (!work.reread.empty()) {  // the containers the events changed, read together
+        std::vector<Task<bool>> reads;
+        for (const auto& id : work.reread) {
+          reads.push_back(reread_container(worker_, m->address, m->name, flock_.model, id, flock_.options.engine_timeout));
+        }
+        co_await transport::gather(std::move(reads));
+      }
     }
     m->events = nullptr;
     flock_.model.mark_unsynced(m->name);  // changes from now on are not seen until a new list

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "flock/async_slots.h"
 #include "flock/flock.h"
 #include "transport/worker.h"
 
@@ -39,6 +40,7 @@ class ControlPlane {
   std::thread thread_;
   std::map<std::string, std::shared_ptr<Monitor>> monitors_;  // control thread only
   transport::asio::steady_timer inventory_timer_;
+  AsyncSlots sync_slots_;  // hosts listing at once
   bool stopping_ = false;
   bool started_ = false;
 };

@@ -449,6 +449,7 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
           e.volumes().by_name[ref.object] = {ref.object, ref.volume_driver.empty() ? "local" : ref.volume_driver};
         }
       });
+      co_await reread_container(ex, host, record.id);  // its list entry, for `docker ps` right after
     }
   } else if (status == 404 && result.response.body().find("No such image") != std::string::npos) {
     // docker run pulls next, then creates again: both must come here.

@@ -14,6 +14,7 @@
 #include "docker/objects.h"
 #include "docker/system_merge.h"
 #include "flock/flock_handler.h"
+#include "flock/model_sync.h"
 #include "transport/client_call.h"
 #include "transport/gather.h"
 
@@ -49,35 +50,12 @@ std::string with_node(std::string inspect, const HostState& host) {
 }  // namespace
 
 Task<bool> FlockHandler::reread_container(Exchange& ex, const HostState& host, const std::string& id) {
-  docker::JsonWriter filters;
-  filters.begin_object().key("id").begin_array().string(id).end_array().end_object();
-  auto res = co_await call_host(ex, host,
-                                transport::make_request(http::verb::get,
-                                                        "/containers/json?all=1&filters=" +
-                                                            docker::url_encode(filters.str()),
-                                                        {}, ex.request_id()),
-                                flock_.options.engine_timeout);
-  std::optional<std::vector<docker::ContainerSummary>> list;
-  if (res.ok() && res.response.result_int() == 200) list = docker::parse_container_list(res.response.body());
-  if (!list) {
-    spdlog::warn("{}: re-reading container {} on {} failed: {}", ex.request_id(), id, host.name,
-                 res.ok() ? res.response.body() : res.error);
-    co_return false;
+  auto& record = ex.record();
+  if (record.upstream.find(host.address.text) == std::string::npos) {
+    record.upstream += (record.upstream.empty() ? "" : ",") + host.address.text;
   }
-  const docker::ContainerSummary* found = nullptr;
-  for (const auto& c : *list) {
-    if (c.id == id) found = &c;
-  }
-  flock_.model.edit(host.name, [&](HostEdit& e) {
-    if (!found) {
-      e.containers().remove(id);
-      return;
-    }
-    // (put keeps what a list does not say: its limits, the ports its create asked for)
-    e.containers().put({found->id, host.name, found->name, found->image, found->created, found->running,
-                        found->ports, 0, 0, {}, found->state});
-  });
-  co_return true;
+  co_return co_await flock::reread_container(ex.worker(), host.address, host.name, flock_.model, id,
+                                             flock_.options.engine_timeout);
 }
 
 Task<ModelSnapshot::ContainerLookup> FlockHandler::locate_container(Exchange& ex, const HostsSnapshot& hosts,
@@ -212,6 +190,7 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
     }
     if (result.response.result_int() == 204) {
       flock_.model.edit(host->name, [&](HostEdit& e) { e.containers().rename(record.id, name); });
+      co_await reread_container(ex, *host, record.id);  // read-your-writes: its list entry too
     }
     co_await respond_engine(ex, std::move(result.response));
     co_return;
@@ -234,7 +213,11 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
         flock_.execs.put(std::string(docker::string_field(root, "Id")), host->name);
       }
     } else if (route.action.empty() && status == 204) {
-      flock_.model.edit(host->name, [&](HostEdit& e) { e.containers().remove(record.id); });
+      const uint64_t seq = flock_.model.begin_read();  // any read issued before saw it alive
+      flock_.model.edit(host->name, [&](HostEdit& e) {
+        e.containers().remove(record.id);
+        e.containers().bury(record.id, seq);
+      });
     } else if (state_change && status / 100 == 2) {
       // Read-your-writes: the model has its new state (and ports) before the client hears
       // back, so any read after this answer sees it, whatever its event is doing.
@@ -499,6 +482,9 @@ Task<void> FlockHandler::network_connect(Exchange& ex, const docker::Route& rout
   if (!result.ok()) {
     co_await respond_host_down(ex, *host, result.error);
     co_return;
+  }
+  if (result.response.result_int() / 100 == 2) {
+    co_await reread_container(ex, *host, owner->first.id);  // read-your-writes: its networks
   }
   co_await respond_engine(ex, std::move(result.response));
 }

@@ -6,9 +6,11 @@
 #include "docker/filters.h"
 #include "docker/host_filter.h"
 #include "docker/json.h"
+#include "docker/ps_query.h"
 #include "docker/system_merge.h"
 #include "flock/flock_handler.h"
 #include "flock/line_merge.h"
+#include "flock/ps_from_model.h"
 #include "transport/gather.h"
 #include "flocker_version.h"
 
@@ -62,10 +64,34 @@ Task<void> FlockHandler::version(Exchange& ex) {
 Task<void> FlockHandler::info(Exchange& ex) {
   auto hosts = flock_.inventory.snapshot();
   auto views = summaries(*hosts);
-  // Counts change by the second: ask every healthy host now; one that does not answer in
-  // time is shown with what the last health check saw.
-  auto replies = co_await call_hosts(ex, healthy_hosts(*hosts), http::verb::get, "/info", {},
-                                     flock_.options.engine_timeout);
+  // Counts from the model where it is exact for a host; the rest of a host's figures are its
+  // last health check's. A host being listed again is asked now.
+  const auto snapshot = flock_.model.snapshot();
+  const bool live = live_read_requested(ex);
+  std::vector<const HostState*> ask;
+  for (std::size_t i = 0; i < hosts->size(); ++i) {
+    const HostState& h = (*hosts)[i];
+    const HostObjects* known = snapshot->host(h.name);
+    const bool exact = known && known->synced && known->containers->unlisted == 0;
+    views[i].model = !h.healthy ? "down" : exact ? "live" : "resyncing";
+    if (h.healthy && (live || !exact)) ask.push_back(&h);
+    if (live || !exact) continue;
+    docker::HostSummary::Counts c;
+    for (const auto& [id, r] : known->containers->by_id) {
+      ++c.containers;
+      const std::string_view state = r.listed ? std::string_view(r.listed->state_word) : std::string_view(r.state);
+      if (state == "running") {
+        ++c.running;
+      } else if (state == "paused") {
+        ++c.paused;
+      } else {
+        ++c.stopped;
+      }
+    }
+    c.images = static_cast<int64_t>(known->images->by_id.size());
+    views[i].counts = c;
+  }
+  auto replies = co_await call_hosts(ex, ask, http::verb::get, "/info", {}, flock_.options.engine_timeout);
   for (auto& r : replies) {
     if (!r.result.ok() || r.result.response.result_int() != 200) continue;
     for (auto& v : views) {
@@ -107,7 +133,7 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
   // same second as the one named is left out there).
   auto order = docker::take_order_filters(filter.query);
   struct Bound {
-    std::string host;
+    std::string host, id;
     int64_t created = 0;
   };
   std::optional<Bound> since, before;
@@ -115,54 +141,125 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
     if (!*which) continue;
     auto found = co_await locate_container(ex, hosts, **which);
     if (found.found != ModelSnapshot::Found::kOne || found.container.created == 0) continue;
-    (which == &order.since ? since : before) = Bound{found.container.host, found.container.created};
+    (which == &order.since ? since : before) = Bound{found.container.host, found.container.id, found.container.created};
   }
   const bool windowed = (order.since && since) || (order.before && before);
+  // From memory where it can be exact: a query the engine would answer (else it words its
+  // refusal), a host listed since its event stream opened, and every container of it read;
+  // unless the client asks for a live read (Cache-Control: no-cache).
+  const auto snapshot = flock_.model.snapshot();
+  std::optional<docker::PsQuery> query;
+  if (!live_read_requested(ex) && (!order.since || since) && (!order.before || before)) {
+    query = docker::parse_ps_query(filter.query);
+  }
+  std::vector<const HostObjects*> memory(targets.size(), nullptr);
   std::vector<Task<transport::CallResult>> calls;
-  std::vector<std::pair<std::optional<int64_t>, std::optional<int64_t>>> windows;
-  for (const auto* h : targets) {
-    std::string query = windowed ? order.query_without : filter.query;
-    std::optional<int64_t> after, below;
-    if (windowed) {
-      query = docker::with_query_param(query, "limit", std::nullopt);  // applied after the window
-      if (order.since && since && since->host == h->name) query = docker::with_filter(query, "since", *order.since);
-      if (order.since && since && since->host != h->name) after = since->created;
-      if (order.before && before && before->host == h->name) query = docker::with_filter(query, "before", *order.before);
-      if (order.before && before && before->host != h->name) below = before->created;
+  std::vector<std::size_t> called;
+  std::vector<std::pair<std::optional<int64_t>, std::optional<int64_t>>> windows(targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const HostState* h = targets[i];
+    if (const HostObjects* known = snapshot->host(h->name);
+        query && known && known->synced && known->containers->unlisted == 0) {
+      memory[i] = known;
+      continue;
     }
-    windows.emplace_back(after, below);
-    calls.push_back(call_host(ex, *h, transport::make_request(http::verb::get, route.target.rebuild(query), {},
-                                                              ex.request_id())));
+    std::string q = windowed ? order.query_without : filter.query;
+    if (windowed) {
+      q = docker::with_query_param(q, "limit", std::nullopt);  // applied after the window
+      if (order.since && since && since->host == h->name) q = docker::with_filter(q, "since", *order.since);
+      if (order.since && since && since->host != h->name) windows[i].first = since->created;
+      if (order.before && before && before->host == h->name) q = docker::with_filter(q, "before", *order.before);
+      if (order.before && before && before->host != h->name) windows[i].second = before->created;
+    }
+    called.push_back(i);
+    calls.push_back(call_host(ex, *h, transport::make_request(http::verb::get, route.target.rebuild(q), {}, ex.request_id())));
   }
   auto results = co_await transport::gather(std::move(calls));
-  std::vector<HostReply> replies;
+
+  // Every host's entries, in host order and each host's own order; then newest first, as the
+  // fan-out merges them (docker::merge_container_lists).
+  struct Item {
+    int64_t created = 0;
+    const docker::ListedContainer* listed = nullptr;  // from memory, or
+    const HostObjects* host = nullptr;
+    std::string json;  // as a host answered it
+  };
+  std::vector<Item> items;
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    auto& r = results[i];
-    if (r.ok() && r.response.result_int() == 200 && (windows[i].first || windows[i].second)) {
-      if (auto kept = docker::filter_by_created(r.response.body(), windows[i].first, windows[i].second)) {
-        r.response.body() = std::move(*kept);
-      }
-    }
-    replies.push_back({targets[i], std::move(r)});
+    if (!memory[i]) continue;
+    const HostObjects& h = *memory[i];
+    docker::PsHostContext ctx = ps_context(*query, h);
+    if (since && since->host == h.host) ctx.since_id = since->id;
+    if (since && since->host != h.host) ctx.created_after = since->created;
+    if (before && before->host == h.host) ctx.before_id = before->id;
+    if (before && before->host != h.host) ctx.created_before = before->created;
+    std::vector<const docker::ListedContainer*> newest_first;
+    newest_first.reserve(h.containers->by_id.size());
+    for (const auto& [id, c] : h.containers->by_id) newest_first.push_back(c.listed.get());
+    std::sort(newest_first.begin(), newest_first.end(),
+              [](const auto* a, const auto* b) { return a->created_ns > b->created_ns; });
+    for (const auto* c : docker::ps_select(*query, newest_first, ctx)) items.push_back({c->created, c, &h, {}});
+  }
+  std::vector<HostReply> replies;
+  for (std::size_t k = 0; k < called.size(); ++k) replies.push_back({targets[called[k]], std::move(results[k])});
+  // An engine's refusal is the answer; a host that failed is left out (logged).
+  std::vector<std::size_t> answered_hosts;
+  for (std::size_t k = 0; k < replies.size(); ++k) {
+    if (replies[k].result.ok()) answered_hosts.push_back(k);
   }
   auto collected = co_await collect_bodies(ex, std::move(replies));
   if (!collected) co_return;
-  auto& bodies = *collected;
-  const auto& q = filter.query;
-  int64_t limit = -1;
-  if (auto l = docker::query_param(q, "limit")) limit = std::strtoll(l->c_str(), nullptr, 10);
-  if (limit <= 0) limit = -1;
-  std::string merged, failure;
-  try {
-    merged = docker::merge_container_lists(bodies, limit);
-  } catch (const docker::MergeError& e) {
-    failure = e.what();  // (no co_await inside a handler)
+  std::vector<std::vector<Item>> live(targets.size());
+  std::string failure;
+  for (std::size_t k = 0; k < collected->size(); ++k) {
+    const std::size_t i = called[answered_hosts[k]];
+    auto& body = (*collected)[k].body;
+    if (windows[i].first || windows[i].second) {
+      if (auto kept = docker::filter_by_created(body, windows[i].first, windows[i].second)) body = std::move(*kept);
+    }
+    docker::dom::parser parser;
+    docker::dom::array entries;
+    if (parser.parse(body).get_array().get(entries)) {
+      failure = "host " + targets[i]->name + " answered with invalid JSON";
+      break;
+    }
+    for (auto e : entries) {
+      docker::JsonWriter w;
+      docker::write_container_entry(w, e, targets[i]->name);
+      live[i].push_back({docker::int_field(e, "Created"), nullptr, nullptr, w.take()});
+    }
   }
   if (!failure.empty()) {
     co_await ex.respond_error(http::status::bad_gateway, failure);
     co_return;
   }
-  co_await respond_json(ex, http::status::ok, std::move(merged));
+  // Host order: the memory items were added host by host; put each live host's in its place.
+  std::vector<Item> ordered;
+  ordered.reserve(items.size());
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (memory[i]) {
+      while (next < items.size() && items[next].host == memory[i]) ordered.push_back(std::move(items[next++]));
+    } else {
+      for (auto& it : live[i]) ordered.push_back(std::move(it));
+    }
+  }
+  std::stable_sort(ordered.begin(), ordered.end(), [](const Item& a, const Item& b) { return a.created > b.created; });
+  int64_t limit = -1;
+  if (auto l = docker::query_param(filter.query, "limit")) limit = std::strtoll(l->c_str(), nullptr, 10);
+  if (limit > 0 && ordered.size() > static_cast<std::size_t>(limit)) ordered.resize(limit);
+  const auto now = docker::Clock::now();
+  std::string out = "[";
+  for (const auto& it : ordered) {
+    if (out.size() > 1) out += ',';
+    if (it.listed) {
+      docker::append_listed(out, *it.listed, shown_image(*it.host, *it.listed), now);
+    } else {
+      out += it.json;
+    }
+  }
+  out += ']';
+  co_await respond_json(ex, http::status::ok, std::move(out));
 }
 
 Task<void> FlockHandler::merged(Exchange& ex, const docker::Route& route, Merge merge) {

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "docker/api_target.h"
 #include "transport/client_call.h"
 #include "transport/gather.h"
 
@@ -34,6 +37,7 @@ bool answered(const transport::CallResult& r) { return r.ok() && r.response.resu
 
 Task<bool> sync_host(transport::Worker& worker, const transport::Address& address,
                      const std::string& host, ObjectModel& model, std::chrono::milliseconds timeout) {
+  const uint64_t seq = model.begin_read();
   auto results = co_await fetch(worker, address, std::vector<std::string_view>(std::begin(kLists), std::end(kLists)),
                                 timeout);
   for (std::size_t i = 0; i < results.size(); ++i) {
@@ -43,22 +47,116 @@ Task<bool> sync_host(transport::Worker& worker, const transport::Address& addres
       co_return false;
     }
   }
-  auto containers = docker::parse_container_list(results[0].response.body());
+  docker::dom::parser list_parser;
+  docker::dom::array entries;
   auto images = docker::parse_image_list(results[1].response.body());
   auto volumes = docker::parse_volume_list(results[2].response.body());
   auto networks = docker::parse_network_list(results[3].response.body());
-  if (!containers || !images || !volumes || !networks) {
+  if (list_parser.parse(results[0].response.body()).get_array().get(entries) || !images || !volumes || !networks) {
     spdlog::warn("host {}: a list answer is not the JSON an engine sends; not synced", host);
     co_return false;
   }
-  model.replace_host(host, *containers, *images, *volumes, *networks);
+  // Each container's inspect, a few at a time (a host of hundreds is not asked all at once).
+  constexpr std::size_t kAtOnce = 8;
+  std::vector<docker::dom::element> all(entries.begin(), entries.end());
+  std::vector<std::shared_ptr<const docker::ListedContainer>> listed;
+  listed.reserve(all.size());
+  for (std::size_t from = 0; from < all.size(); from += kAtOnce) {
+    std::vector<std::string> targets;
+    for (std::size_t i = from; i < std::min(all.size(), from + kAtOnce); ++i) {
+      targets.push_back("/containers/" + std::string(docker::string_field(all[i], "Id")) + "/json");
+    }
+    auto inspects = co_await fetch(worker, address, std::vector<std::string_view>(targets.begin(), targets.end()), timeout);
+    for (std::size_t k = 0; k < inspects.size(); ++k) {
+      auto& r = inspects[k];
+      if (r.ok() && r.response.result_int() == 404) continue;  // removed since the list: its event follows
+      docker::dom::parser parser;
+      docker::dom::element inspect;
+      std::optional<docker::ListedContainer> one;
+      if (answered(r) && !parser.parse(r.response.body()).get(inspect)) one = docker::listed_container(all[from + k], inspect, host);
+      if (!one) {
+        spdlog::debug("host {}: inspecting {} failed: {}", host, targets[k],
+                      r.ok() ? std::to_string(r.response.result_int()) : r.error);
+        co_return false;
+      }
+      listed.push_back(std::make_shared<const docker::ListedContainer>(std::move(*one)));
+    }
+  }
+  model.replace_host(host, seq, listed, *images, *volumes, *networks);
   co_return true;
 }
 
-unsigned apply_events(ObjectModel& model, ExecIndex& execs, const std::string& host,
-                      const std::vector<std::string_view>& lines) {
+Task<ContainerRead> read_container(transport::Worker& worker, const transport::Address& address,
+                                   const std::string& host, const std::string& id, std::chrono::milliseconds timeout) {
+  docker::JsonWriter filters;
+  filters.begin_object().key("id").begin_array().string(id).end_array().end_object();
+  const std::string list = "/containers/json?all=1&filters=" + docker::url_encode(filters.str());
+  const std::string inspect = "/containers/" + id + "/json";
+  std::vector<std::string_view> targets;
+  targets.push_back(list);
+  targets.push_back(inspect);
+  auto results = co_await fetch(worker, address, targets, timeout);
+  ContainerRead out;
+  if (!results[0].ok() || !results[1].ok() || results[0].response.result_int() != 200) co_return out;
+  docker::dom::parser list_parser, inspect_parser;
+  docker::dom::array entries;
+  if (list_parser.parse(results[0].response.body()).get_array().get(entries)) co_return out;
+  std::optional<docker::dom::element> entry;
+  for (auto e : entries) {
+    if (docker::string_field(e, "Id") == id) entry = e;
+  }
+  const unsigned inspected = results[1].response.result_int();
+  if (!entry) {
+    out.answered = inspected == 404;  // gone, as both say (else: between the two, ask again)
+    co_return out;
+  }
+  docker::dom::element root;
+  if (inspected != 200 || inspect_parser.parse(results[1].response.body()).get(root)) co_return out;
+  auto one = docker::listed_container(*entry, root, host);
+  if (!one) co_return out;
+  out.answered = true;
+  out.listed = std::make_shared<const docker::ListedContainer>(std::move(*one));
+  co_return out;
+}
+
+Task<bool> reread_container(transport::Worker& worker, const transport::Address& address, const std::string& host,
+                            ObjectModel& model, const std::string& id, std::chrono::milliseconds timeout) {
+  for (int attempt = 0; attempt < 3; ++attempt) {  // list and inspect may disagree for a moment
+    const uint64_t seq = model.begin_read();
+    auto read = co_await read_container(worker, address, host, id, timeout);
+    if (read.answered) {
+      model.apply_read(host, id, seq, std::move(read.listed));
+      co_return true;
+    }
+  }
+  spdlog::warn("host {}: reading container {} again failed", host, id);
+  co_return false;
+}
+
+namespace {
+
+// Container events that change nothing `docker ps` shows (a "die", "stop" or "kill" that
+// does comes with its own "die").
+bool leaves_list_as_is(std::string_view action) {
+  static constexpr std::string_view kSame[] = {"attach", "detach", "resize", "top", "export", "commit", "copy",
+                                               "archive-path", "extract-to-dir", "kill", "oom", "stop", "exec_"};
+  for (auto a : kSame) {
+    if (action.starts_with(a)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+EventWork apply_events(ObjectModel& model, ExecIndex& execs, const std::string& host,
+                       const std::vector<std::string_view>& lines) {
   std::vector<docker::EngineEvent> events;
-  unsigned relists = kRelistNone;
+  EventWork work;
+  auto reread = [&](const std::string& id) {
+    if (!id.empty() && std::find(work.reread.begin(), work.reread.end(), id) == work.reread.end()) {
+      work.reread.push_back(id);
+    }
+  };
   for (auto line : lines) {
     auto e = docker::parse_event(line);
     if (!e || e->id.empty()) continue;
@@ -67,13 +165,15 @@ unsigned apply_events(ObjectModel& model, ExecIndex& execs, const std::string& h
     } else if (e->type == "image") {
       // Tags come and go with pull, tag, untag, load, import, build, commit, delete; the
       // list says what is left. (save and push change nothing.)
-      if (e->action != "save" && e->action != "push") relists |= kRelistImages;
+      if (e->action != "save" && e->action != "push") work.relists |= kRelistImages;
     } else if (e->type == "network" && e->action == "create") {
-      relists |= kRelistNetworks;  // the event does not carry the network's scope
-    } else if (e->type == "container" && (e->action == "start" || e->action == "die" || e->action == "pause" ||
-                                          e->action == "unpause")) {
-      relists |= kRelistContainers;  // its state, and its published ports
+      work.relists |= kRelistNetworks;  // the event does not carry the network's scope
+    } else if (e->type == "network" && (e->action == "connect" || e->action == "disconnect")) {
+      reread(e->container);  // its list entry names its networks
+    } else if (e->type == "container" && leaves_list_as_is(e->action)) {
+      continue;
     } else if (e->type == "container" || e->type == "volume" || e->type == "network") {
+      if (e->type == "container" && e->action != "destroy") reread(e->id);
       events.push_back(std::move(*e));
     }
   }
@@ -81,14 +181,16 @@ unsigned apply_events(ObjectModel& model, ExecIndex& execs, const std::string& h
   for (const auto& e : events) {
     changes = changes || e.action == "create" || e.action == "destroy" || e.action == "rename";
   }
-  if (!changes) return relists;
+  if (!changes) return work;
   model.edit(host, [&](HostEdit& edit) {
     for (const auto& e : events) {
       if (e.type == "container") {
-        if (e.action == "create") {
+        if (e.action == "create" && !edit.objects().containers->by_id.count(e.id) &&
+            !edit.objects().containers->buried(e.id)) {
           edit.containers().put({e.id, host, e.name, e.image, e.time, false, {}, 0, 0});
         } else if (e.action == "destroy") {
           edit.containers().remove(e.id);
+          edit.containers().bury(e.id, model.begin_read());  // a read still on its way saw it alive
         } else if (e.action == "rename") {
           edit.containers().rename(e.id, e.name);
         }
@@ -103,7 +205,7 @@ unsigned apply_events(ObjectModel& model, ExecIndex& execs, const std::string& h
       }
     }
   });
-  return relists;
+  return work;
 }
 
 Task<void> relist(transport::Worker& worker, const transport::Address& address, const std::string& host,
@@ -111,11 +213,9 @@ Task<void> relist(transport::Worker& worker, const transport::Address& address, 
   std::vector<std::string_view> targets;
   if (what & kRelistImages) targets.push_back("/images/json?all=1");
   if (what & kRelistNetworks) targets.push_back("/networks");
-  if (what & kRelistContainers) targets.push_back("/containers/json?all=1");
   auto results = co_await fetch(worker, address, targets, timeout);
   std::optional<std::vector<docker::ImageSummary>> images;
   std::optional<std::vector<docker::NetworkSummary>> networks;
-  std::optional<std::vector<docker::ContainerSummary>> containers;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     if (!answered(results[i])) {
       spdlog::warn("host {}: listing {} failed: {}", host, targets[i],
@@ -124,14 +224,9 @@ Task<void> relist(transport::Worker& worker, const transport::Address& address, 
     }
     if (targets[i] == "/images/json?all=1") images = docker::parse_image_list(results[i].response.body());
     if (targets[i] == "/networks") networks = docker::parse_network_list(results[i].response.body());
-    if (targets[i] == "/containers/json?all=1") containers = docker::parse_container_list(results[i].response.body());
   }
-  if (!images && !networks && !containers) co_return;
+  if (!images && !networks) co_return;
   model.edit(host, [&](HostEdit& edit) {
-    if (containers) {
-      const auto before = edit.objects().containers;  // (held: the limits it knew)
-      edit.containers() = ContainerTable::from_list(host, *containers, before.get());
-    }
     if (images) {
       auto& t = edit.images();
       t = ImageTable{};

@@ -13,21 +13,42 @@
 
 namespace flocker::flock {
 
-// Lists everything `host` holds (containers, images, volumes, networks) and replaces its part
-// of the model, synced. False, and the model untouched, when any list failed.
+// Lists everything `host` holds (containers, images, volumes, networks), inspects each
+// container (`ps` words its state from what only inspect has: when it started, finished,
+// its health), and replaces its part of the model, synced. False, and the model untouched,
+// when any of it failed.
 transport::Task<bool> sync_host(transport::Worker& worker, const transport::Address& address,
                                 const std::string& host, ObjectModel& model,
                                 std::chrono::milliseconds timeout);
 
-// Which of a host's lists an event is better answered by (the event alone does not say
-// enough: an image's tags after a tag or untag, a new network's scope, the ports a container
-// publishes once it starts or stops).
-enum Relist : unsigned { kRelistNone = 0, kRelistImages = 1, kRelistNetworks = 2, kRelistContainers = 4 };
+// One container read from its host: its list entry (by ID) and its inspect.
+struct ContainerRead {
+  bool answered = false;  // false: the host did not say (down, an error, a moment of change)
+  std::shared_ptr<const docker::ListedContainer> listed;  // null when answered: it is gone
+};
+transport::Task<ContainerRead> read_container(transport::Worker& worker, const transport::Address& address,
+                                              const std::string& host, const std::string& id,
+                                              std::chrono::milliseconds timeout);
+// Reads a container again and puts what its host says in the model (unless a later read is
+// in first); false when the host did not say.
+transport::Task<bool> reread_container(transport::Worker& worker, const transport::Address& address,
+                                       const std::string& host, ObjectModel& model, const std::string& id,
+                                       std::chrono::milliseconds timeout);
 
-// Applies a batch of event lines from `host` to the model in one change; returns the lists
-// to fetch again (Relist bits).
-unsigned apply_events(ObjectModel& model, ExecIndex& execs, const std::string& host,
-                      const std::vector<std::string_view>& lines);
+// Which of a host's lists an event is better answered by (the event alone does not say
+// enough: an image's tags after a tag or untag, a new network's scope).
+enum Relist : unsigned { kRelistNone = 0, kRelistImages = 1, kRelistNetworks = 2 };
+
+// What a batch of events leaves to do: lists to fetch again (Relist bits), and containers to
+// read again (their state, ports, names or networks changed: the event does not say how).
+struct EventWork {
+  unsigned relists = kRelistNone;
+  std::vector<std::string> reread;
+};
+
+// Applies a batch of event lines from `host` to the model in one change.
+EventWork apply_events(ObjectModel& model, ExecIndex& execs, const std::string& host,
+                       const std::vector<std::string_view>& lines);
 
 // Fetches the lists `what` names and puts them in the model (a failed list is logged and
 // left: the next sync repairs it).

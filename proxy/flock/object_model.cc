@@ -50,27 +50,43 @@ void ContainerTable::remove(std::string_view id) {
   by_id.erase(it);
 }
 
-ContainerTable ContainerTable::from_list(const std::string& host, const std::vector<docker::ContainerSummary>& list,
-                                         const ContainerTable* before) {
-  ContainerTable t;
-  for (const auto& c : list) {
-    ContainerRecord r{c.id, host, c.name, c.image, c.created, c.running, c.ports, 0, 0, {}, c.state};
-    if (before) {
-      if (auto it = before->by_id.find(c.id); it != before->by_id.end()) {
-        r.nano_cpus = it->second.nano_cpus;
-        r.memory = it->second.memory;
-        r.requested_ports = it->second.requested_ports;
-      }
+ContainerRecord record_of(const std::string& host, std::shared_ptr<const docker::ListedContainer> listed,
+                          uint64_t read_seq) {
+  const auto& l = *listed;
+  ContainerRecord r{l.id, host, std::string(bare_name(l.name)), l.image_ref, l.created,
+                    l.state_word == "running" || l.state_word == "paused"};
+  for (const auto& p : l.ports) {
+    if (p.public_port > 0) {
+      r.ports.push_back({p.ip, static_cast<uint32_t>(p.public_port), p.type.empty() ? "tcp" : p.type});
     }
-    t.put(std::move(r));
   }
-  t.sum_usage();
-  return t;
+  r.state = l.state_word;
+  r.listed = std::move(listed);
+  r.read_seq = read_seq;
+  return r;
+}
+
+void ContainerTable::bury(std::string_view id, uint64_t seq) {
+  // Bounded: the oldest removals are forgotten first (a read that late is long answered).
+  constexpr std::size_t kRemembered = 4096;
+  if (gone.size() >= kRemembered) {
+    auto oldest = std::min_element(gone.begin(), gone.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    gone.erase(oldest);
+  }
+  auto& at = gone[std::string(id)];
+  at = std::max(at, seq);
+}
+
+uint64_t ContainerTable::buried(std::string_view id) const {
+  auto it = gone.find(std::string(id));
+  return it == gone.end() ? 0 : it->second;
 }
 
 void ContainerTable::sum_usage() {
   usage = {};
+  unlisted = 0;
   for (const auto& [id, c] : by_id) {
+    unlisted += c.listed ? 0 : 1;
     usage.nano_cpus += c.nano_cpus;
     usage.memory += c.memory;
     if (c.running) usage.published.insert(usage.published.end(), c.ports.begin(), c.ports.end());
@@ -88,6 +104,10 @@ void ContainerTable::put(ContainerRecord record) {
     if (record.memory == 0) record.memory = it->second.memory;
     if (record.requested_ports.empty()) record.requested_ports = it->second.requested_ports;
     if (record.state.empty()) record.state = it->second.state;
+    if (!record.listed) {  // an event, or the proxy's own create: the last read stays
+      record.listed = it->second.listed;
+      record.read_seq = std::max(record.read_seq, it->second.read_seq);
+    }
     remove(record.id);
   }
   if (!record.name.empty()) id_by_name[record.name] = record.id;
@@ -304,29 +324,65 @@ void ObjectModel::publish(std::shared_ptr<HostObjects> host) {
   store(std::move(next));
 }
 
-void ObjectModel::replace_host(const std::string& host,
-                               const std::vector<docker::ContainerSummary>& containers,
+void ObjectModel::replace_host(const std::string& host, uint64_t seq,
+                               const std::vector<std::shared_ptr<const docker::ListedContainer>>& containers,
                                const std::vector<docker::ImageSummary>& images,
                                const std::vector<docker::VolumeSummary>& volumes,
                                const std::vector<docker::NetworkSummary>& networks) {
-  auto h = std::make_shared<HostObjects>();
-  h->host = host;
-  h->synced = true;
-  const HostObjects* before = snapshot()->host(host);
-  auto ct = std::make_shared<ContainerTable>(
-      ContainerTable::from_list(host, containers, before ? before->containers.get() : nullptr));
   auto it = std::make_shared<ImageTable>();
   for (const auto& i : images) it->put(i);
   auto vt = std::make_shared<VolumeTable>();
   for (const auto& v : volumes) vt->by_name[v.name] = v;
   auto nt = std::make_shared<NetworkTable>();
   for (const auto& n : networks) nt->put(n);
+  std::lock_guard lock(write_mu_);
+  const HostObjects* before = snapshot()->host(host);
+  const ContainerTable* old = before ? before->containers.get() : nullptr;
+  auto ct = std::make_shared<ContainerTable>();
+  if (old) ct->gone = old->gone;
+  for (const auto& l : containers) {
+    if (ct->buried(l->id) > seq) continue;  // removed after this list was asked for
+    ContainerRecord r = record_of(host, l, seq);
+    if (old) {
+      if (auto o = old->by_id.find(l->id); o != old->by_id.end()) {
+        if (o->second.read_seq > seq) r = o->second;  // read again since: newer than the list
+        r.nano_cpus = o->second.nano_cpus;            // what a list does not say
+        r.memory = o->second.memory;
+        r.requested_ports = o->second.requested_ports;
+      }
+    }
+    ct->put(std::move(r));
+  }
+  if (old) {  // made after the list was asked for (an event, a create through the proxy)
+    for (const auto& [id, r] : old->by_id) {
+      if (!ct->by_id.count(id) && r.read_seq > seq) ct->put(r);
+    }
+  }
+  ct->sum_usage();
+  auto h = std::make_shared<HostObjects>();
+  h->host = host;
+  h->synced = true;
   h->containers = std::move(ct);
   h->images = std::move(it);
   h->volumes = std::move(vt);
   h->networks = std::move(nt);
-  std::lock_guard lock(write_mu_);
   publish(std::move(h));
+}
+
+void ObjectModel::apply_read(const std::string& host, const std::string& id, uint64_t seq,
+                             std::shared_ptr<const docker::ListedContainer> listed) {
+  edit(host, [&](HostEdit& e) {
+    const ContainerTable& now = *e.objects().containers;
+    if (now.buried(id) > seq) return;
+    if (auto it = now.by_id.find(id); it != now.by_id.end() && it->second.read_seq > seq) return;
+    auto& t = e.containers();
+    if (!listed) {
+      t.remove(id);
+      t.bury(id, seq);
+      return;
+    }
+    t.put(record_of(host, std::move(listed), seq));
+  });
 }
 
 void ObjectModel::edit(const std::string& host, const std::function<void(HostEdit&)>& change) {

@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "docker/listed_container.h"
 #include "docker/objects.h"
 
 namespace flocker::flock {
@@ -47,18 +48,29 @@ struct ContainerRecord {
   // The list's "State" (created, running, paused, restarting, exited, dead, removing); ""
   // when only an event has told of it.
   std::string state = {};
+  // Its list entry and what `docker ps` filters on, once read from its host (null while only
+  // an event has told of it): what the list is answered from.
+  std::shared_ptr<const docker::ListedContainer> listed = {};
+  // Which read (ObjectModel::begin_read) it is from: an older read's answer, arriving late,
+  // does not overwrite it.
+  uint64_t read_seq = 0;
 };
 
+// A container as read from its host.
+ContainerRecord record_of(const std::string& host, std::shared_ptr<const docker::ListedContainer> listed,
+                          uint64_t read_seq);
+
 struct ContainerTable {
-  // A host's containers from its list; what `before` knew that a list does not say (the limits
-  // the proxy created them with) is kept.
-  static ContainerTable from_list(const std::string& host, const std::vector<docker::ContainerSummary>& list,
-                                  const ContainerTable* before);
   std::map<std::string, ContainerRecord, std::less<>> by_id;  // ordered: prefix search
   std::unordered_map<std::string, std::string> id_by_name;
   void put(ContainerRecord record);
   void remove(std::string_view id);
   void rename(std::string_view id, std::string_view new_name);
+  // Removed as of read `seq`: reads issued before it that still saw it are not applied.
+  void bury(std::string_view id, uint64_t seq);
+  // The read that saw `id` removed (0: none remembered).
+  uint64_t buried(std::string_view id) const;
+  std::unordered_map<std::string, uint64_t> gone;  // a bounded memory of removals
 
   // What its containers take from the host, for deciders (Candidate.reserved_*,
   // published_ports): summed once when the table is made, so that every create does not
@@ -68,6 +80,8 @@ struct ContainerTable {
     std::vector<docker::HostPort> published;  // by its running containers
   };
   Usage usage;
+  // Records known from an event only, not yet read (their list entry is not here).
+  std::size_t unlisted = 0;
   void sum_usage();
 };
 
@@ -161,11 +175,20 @@ class ObjectModel {
   // learns of the write afterwards see it. (A copy: hold it across co_await freely.)
   Snapshot snapshot() const;
 
-  // Everything a host holds, from its lists: replaces what was known, and marks it synced.
-  void replace_host(const std::string& host, const std::vector<docker::ContainerSummary>& containers,
+  // A number for a read about to be issued: reads issued later have larger ones.
+  uint64_t begin_read() { return reads_.fetch_add(1, std::memory_order_relaxed) + 1; }
+
+  // Everything a host holds, from its lists (issued as read `seq`): replaces what was known,
+  // but for containers read again since, and marks it synced.
+  void replace_host(const std::string& host, uint64_t seq,
+                    const std::vector<std::shared_ptr<const docker::ListedContainer>>& containers,
                     const std::vector<docker::ImageSummary>& images,
                     const std::vector<docker::VolumeSummary>& volumes,
                     const std::vector<docker::NetworkSummary>& networks);
+  // One container read again (issued as read `seq`): its list entry, or null when its host
+  // no longer has it. Not applied when a later read or removal is already in.
+  void apply_read(const std::string& host, const std::string& id, uint64_t seq,
+                  std::shared_ptr<const docker::ListedContainer> listed);
   // Applies `change` to a copy of the host's objects (an empty host is added if unknown)
   // and publishes it.
   void edit(const std::string& host, const std::function<void(HostEdit&)>& change);
@@ -186,6 +209,7 @@ class ObjectModel {
 
   std::atomic<std::shared_ptr<const ModelSnapshot>> current_;
   std::atomic<uint64_t> generation_{1};
+  std::atomic<uint64_t> reads_{0};
   const uint64_t id_;  // tells this model's entry in a thread's cache from another's
   std::mutex write_mu_;
 };

@@ -36,6 +36,7 @@ TEST(Flock, ContainerListsMergeNewestFirstWithTheLimitAfterMerging) {
   f.e2.add_container("b", "img", 300);
   f.e3.add_container("c", "img", 200);
   f.e1.add_container("d", "img", 50);
+  ASSERT_TRUE(FlockHarness::eventually([&] { return f.the_flock->model.sizes().containers == 4; }));
   auto all = f.request("GET", "/v1.41/containers/json");
   ASSERT_EQ(all.result_int(), 200) << all.body();
   EXPECT_EQ(field_of_each(all.body(), "Image").size(), 4u);
@@ -49,8 +50,8 @@ TEST(Flock, ContainerListsMergeNewestFirstWithTheLimitAfterMerging) {
   EXPECT_EQ(field_of_each(two.body(), "Id").size(), 2u);
   auto on_e1 = f.request("GET", "/v1.41/containers/json?filters=%7B%22node%22%3A%7B%22e1%22%3Atrue%7D%7D");
   EXPECT_EQ(field_of_each(on_e1.body(), "Id").size(), 2u) << on_e1.body();
-  for (const auto& r : f.e2.requests("/containers/json")) {
-    EXPECT_FALSE(contains(r.target, "filters")) << "e2 was asked though only e1 was selected";
+  for (const auto& r : f.e2.requests("/containers/json")) {  // (a list by ID is the model reading a container)
+    EXPECT_FALSE(contains(r.target, "filters") && !contains(r.target, "%22id%22")) << "e2 was asked though only e1 was selected";
   }
   // The node filter never reaches an engine (docker would reject it).
   for (const auto& r : f.e1.requests("/containers/json")) EXPECT_FALSE(contains(r.target, "node")) << r.target;

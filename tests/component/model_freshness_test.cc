@@ -11,6 +11,7 @@ using namespace flocker::test;
 
 TEST(ModelFreshness, AStateChangeThroughTheProxyIsInTheModelWhenItAnswers) {
   FlockHarness f;
+  f.e2.set_state_events(false);
   f.e2.add_container("web", "img", 1);
   ASSERT_TRUE(FlockHarness::eventually([&] { return f.the_flock->model.snapshot()->container_by_name("web"); }));
   auto state = [&] {

@@ -2,12 +2,16 @@
 
 #include "fake_engine.h"
 
+#include "docker/container_status.h"
+
 #include <fmt/format.h>
 #include <simdjson.h>
 #include <sys/socket.h>
 
 #include <atomic>
+#include <chrono>
 #include <limits>
+#include <regex>
 #include <sstream>
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -45,6 +49,23 @@ std::string hex_id(const std::string& seed) {
   return out;
 }
 
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A time as dockerd writes it (RFC 3339, nanoseconds); Go's zero time for 0.
+std::string docker_time(int64_t ns) {
+  if (ns == 0) return "0001-01-01T00:00:00Z";
+  using namespace std::chrono;
+  const sys_seconds secs{seconds(ns / 1'000'000'000)};
+  const auto day = floor<days>(secs);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{secs - day};
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", int(ymd.year()), unsigned(ymd.month()),
+                     unsigned(ymd.day()), hms.hours().count(), hms.minutes().count(), hms.seconds().count(),
+                     ns % 1'000'000'000);
+}
+
 std::string query_value(std::string_view target, std::string_view key) {
   auto q = target.find('?');
   if (q == std::string_view::npos) return "";
@@ -80,6 +101,20 @@ struct FakeDocker::Impl {
     std::string body;  // the create body
     std::vector<int> published;  // host ports it publishes while running
     bool paused = false;
+    int64_t exit_code = 0;
+    int64_t started_ns = 0, finished_ns = 0;  // 0: never
+    int64_t created_ns = 0;                   // the engine's order within a second
+    std::string image_id = {};
+
+    docker::ContainerState state() const {
+      docker::ContainerState st;
+      st.running = running;
+      st.paused = paused;
+      st.exit_code = exit_code;
+      if (started_ns) st.started_at = docker::Clock::time_point(std::chrono::duration_cast<docker::Clock::duration>(std::chrono::nanoseconds(started_ns)));
+      if (finished_ns) st.finished_at = docker::Clock::time_point(std::chrono::duration_cast<docker::Clock::duration>(std::chrono::nanoseconds(finished_ns)));
+      return st;
+    }
   };
   struct Network {
     std::string id, name, driver;
@@ -97,6 +132,8 @@ struct FakeDocker::Impl {
   std::vector<std::string> daemon_labels;  // dockerd --label
   std::deque<std::string> events;             // every event so far
   int event_streams = 0;
+  bool state_events = true;  // events for start, stop, kill, pause, unpause, rename
+  int64_t creates = 0;       // tells apart containers created in the same second
 
   asio::io_context ctx;
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor;
@@ -129,6 +166,73 @@ struct FakeDocker::Impl {
   void event(std::string_view type, std::string_view action, std::string_view id, std::string attrs = "") {
     push_event(fmt::format(R"({{"Type":"{}","Action":"{}","Actor":{{"ID":"{}","Attributes":{{{}}}}},"time":1}})",
                            type, action, id, attrs));
+  }
+
+  // The networks a container is on: its NetworkMode (bridge by default) and its endpoints.
+  std::vector<std::string> networks_of(const Container& c) {
+    std::vector<std::string> out;
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    std::string mode = "bridge";
+    if (!c.body.empty() && !parser.parse(c.body).get(root)) {
+      std::string_view nm;
+      if (!root["HostConfig"]["NetworkMode"].get_string().get(nm) && !nm.empty() && nm != "default") mode = std::string(nm);
+      simdjson::dom::object endpoints;
+      if (!root["NetworkingConfig"]["EndpointsConfig"].get_object().get(endpoints)) {
+        for (auto e : endpoints) {
+          if (e.key != mode) out.emplace_back(e.key);
+        }
+      }
+    }
+    if (!mode.starts_with("container:")) out.insert(out.begin(), mode);
+    return out;
+  }
+
+  std::string labels_of(const Container& c, const std::string& engine) {
+    std::string out = "{\"from\":" + quote(engine);
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    simdjson::dom::object labels;
+    if (!c.body.empty() && !parser.parse(c.body).get(root) && !root["Labels"].get_object().get(labels)) {
+      for (auto l : labels) {
+        std::string_view v;
+        if (!l.value.get_string().get(v) && l.key != "from") out += "," + quote(l.key) + ":" + quote(v);
+      }
+    }
+    return out + "}";
+  }
+
+  // Its entry in GET /containers/json, in dockerd's field order.
+  std::string list_entry(const Container& c, const std::string& engine, docker::Clock::time_point now) {
+    std::string ports;
+    for (auto port : c.published) {
+      if (!c.running) break;
+      ports += fmt::format(R"({}{{"IP":"0.0.0.0","PrivatePort":80,"PublicPort":{},"Type":"tcp"}})",
+                           ports.empty() ? "" : ",", port);
+    }
+    std::string nets;
+    for (const auto& n : networks_of(c)) {
+      Network* net = network(n);
+      nets += fmt::format(R"({}{}:{{"NetworkID":"{}","IPAddress":""}})", nets.empty() ? "" : ",", quote(n),
+                          net ? net->id : "");
+    }
+    const auto st = c.state();
+    return fmt::format(
+        R"({{"Id":"{}","Names":["/{}"],"Image":{},"ImageID":{},"Command":"sh","Created":{},"Ports":[{}],"Labels":{},"State":"{}","Status":{},"HostConfig":{{"NetworkMode":"default"}},"NetworkSettings":{{"Networks":{{{}}}}},"Mounts":[]}})",
+        c.id, c.name, quote(c.image), quote(c.image_id), c.created, ports, labels_of(c, engine), docker::state_word(st),
+        quote(docker::status_text(st, now)), nets);
+  }
+
+  std::string inspect(const Container& c) {
+    return fmt::format(
+        R"({{"Id":"{}","Created":"{}","Path":"sh","Args":[],"State":{{"Status":"{}","Running":{},"Paused":{},"Restarting":false,"OOMKilled":false,"Dead":false,"Pid":{},"ExitCode":{},"Error":"","StartedAt":"{}","FinishedAt":"{}"}},"Image":{},"Name":"/{}","Config":{{"Image":{}}},"HostConfig":{{"Isolation":""}}}})",
+        c.id, docker_time(c.created_ns), docker::state_word(c.state()), c.running ? "true" : "false",
+        c.paused ? "true" : "false", c.running ? 4242 : 0, c.exit_code, docker_time(c.started_ns),
+        docker_time(c.finished_ns), quote(c.image_id), c.name, quote(c.image));
+  }
+
+  void state_event(std::string_view action, const Container& c, std::string extra = "") {
+    if (state_events) event("container", action, c.id, "\"name\":" + quote(c.name) + extra);
   }
 
   // A network by ID, name or ID prefix (docker's order).
@@ -274,6 +378,9 @@ std::string FakeDocker::add_container(const std::string& name, const std::string
                                       int64_t created, const std::string& id, bool announce) {
   std::lock_guard lock(impl_->mu);
   Impl::Container c{id.empty() ? hex_id(name_ + "/" + name) : id, name, image, created, true, "", {}};
+  c.started_ns = now_ns();
+  c.created_ns = created * 1'000'000'000 + (++impl_->creates % 1'000'000'000);
+  c.image_id = impl_->image_id(image);
   impl_->containers.push_back(c);
   if (announce) {
     impl_->push_event(fmt::format(
@@ -383,6 +490,11 @@ void FakeDocker::emit_event(const std::string& json) {
   impl_->push_event(json);
 }
 
+void FakeDocker::set_state_events(bool on) {
+  std::lock_guard lock(impl_->mu);
+  impl_->state_events = on;
+}
+
 int FakeDocker::open_event_streams() {
   std::lock_guard lock(impl_->mu);
   return impl_->event_streams;
@@ -457,6 +569,7 @@ void FakeDocker::serve(Socket& s) {
     auto error = [&](http::status st, const std::string& msg) { json(st, "{\"message\":" + quote(msg) + "}"); };
     const auto m = req.method();
     std::unique_lock lock(im.mu);
+    bool all_forced = false;  // a status filter lists stopped containers too
 
     if (path == "/_ping") {
       res.set(http::field::content_type, "text/plain");
@@ -464,61 +577,88 @@ void FakeDocker::serve(Socket& s) {
     } else if (path == "/version") {
       json(http::status::ok, R"({"Version":"20.10-fake","ApiVersion":"1.41","MinAPIVersion":"1.12","Os":"linux","Arch":"amd64"})");
     } else if (path == "/info") {
-      int running = 0;
-      for (auto& c : im.containers) running += c.running;
+      int running = 0, paused = 0;  // as dockerd counts them: a paused container is not running
+      for (auto& c : im.containers) {
+        paused += c.running && c.paused;
+        running += c.running && !c.paused;
+      }
+      std::set<std::string> image_ids;
+      for (const auto& [ref, id] : im.images) image_ids.insert(id);
       std::string labels;
       for (const auto& l : im.daemon_labels) labels += (labels.empty() ? "" : ",") + quote(l);
-      json(http::status::ok, fmt::format(R"J({{"ID":"{}","Name":"{}","Containers":{},"ContainersRunning":{},"ContainersPaused":0,"ContainersStopped":{},"Images":{},"NCPU":2,"MemTotal":1000,"ServerVersion":"20.10-fake","OSType":"linux","Driver":"vfs","KernelVersion":"6.1.0-fake","OperatingSystem":"Debian GNU/Linux 12 (bookworm)","Architecture":"x86_64","Labels":[{}]}})J",
-                                         hex_id(name_).substr(0, 12), name_, im.containers.size(), running,
-                                         im.containers.size() - running, im.images.size(), labels));
+      json(http::status::ok, fmt::format(R"J({{"ID":"{}","Name":"{}","Containers":{},"ContainersRunning":{},"ContainersPaused":{},"ContainersStopped":{},"Images":{},"NCPU":2,"MemTotal":1000,"ServerVersion":"20.10-fake","OSType":"linux","Driver":"vfs","KernelVersion":"6.1.0-fake","OperatingSystem":"Debian GNU/Linux 12 (bookworm)","Architecture":"x86_64","Labels":[{}]}})J",
+                                         hex_id(name_).substr(0, 12), name_, im.containers.size(), running, paused,
+                                         im.containers.size() - running - paused, image_ids.size(), labels));
     } else if (path == "/containers/json" && m == http::verb::get) {
-      const bool all = query_value(target, "all") == "1";
-      std::vector<Impl::Container> list;
-      // filters={"network":["X"]}: the containers whose create body names network X (by name
-      // or ID); {"id":["P"]}: those whose ID starts with P.
-      std::vector<std::string> on_network, ids;
+      const std::string all_value = query_value(target, "all");
+      const bool all = !all_value.empty() && all_value != "0" && all_value != "false";
+      // Filters as dockerd applies them: id (a prefix), name and status (a value or an
+      // expression), label (k or k=v), network (name or ID, from the create body).
+      std::map<std::string, std::vector<std::string>> f;
       simdjson::dom::parser filter_parser;
       simdjson::dom::element filters;
-      simdjson::dom::array wanted;
-      const bool filtered = !filter_parser.parse(query_value(target, "filters")).get(filters);
-      if (filtered && !filters["network"].get(wanted)) {
-        for (auto w : wanted) {
-          std::string_view ref;
-          if (w.get_string().get(ref)) continue;
-          on_network.push_back(quote(ref));
-          if (Impl::Network* n = im.network(std::string(ref))) on_network.push_back(quote(n->name));
+      simdjson::dom::object fobj;
+      if (!filter_parser.parse(query_value(target, "filters")).get(filters) && !filters.get_object().get(fobj)) {
+        for (auto field : fobj) {
+          auto& values = f[std::string(field.key)];
+          simdjson::dom::array arr;
+          simdjson::dom::object map;
+          if (!field.value.get_array().get(arr)) {
+            for (auto v : arr) {
+              std::string_view sv;
+              if (!v.get_string().get(sv)) values.emplace_back(sv);
+            }
+          } else if (!field.value.get_object().get(map)) {
+            for (auto v : map) values.emplace_back(v.key);
+          }
         }
       }
-      if (filtered && !filters["id"].get(wanted)) {
-        for (auto w : wanted) {
-          std::string_view prefix;
-          if (!w.get_string().get(prefix)) ids.emplace_back(prefix);
+      auto match = [&](const std::string& key, const std::string& source) {
+        if (!f.count(key) || f[key].empty()) return true;
+        for (const auto& v : f[key]) {
+          if (v == source) return true;
+          try {
+            if (std::regex_search(source, std::regex(v))) return true;
+          } catch (const std::regex_error&) {
+          }
         }
-      }
+        return false;
+      };
+      if (f.count("status") && !f["status"].empty()) all_forced = true;
+      std::vector<Impl::Container*> list;
+      const std::string limit = query_value(target, "limit");
       for (auto& c : im.containers) {
-        if (!all && !c.running) continue;
-        if (!on_network.empty() && std::none_of(on_network.begin(), on_network.end(), [&](const std::string& q) {
-              return c.body.find(q) != std::string::npos;
-            })) continue;
-        if (!ids.empty() &&
-            std::none_of(ids.begin(), ids.end(), [&](const std::string& prefix) { return c.id.starts_with(prefix); })) continue;
-        list.push_back(c);
+        // (as dockerd: a limit lists stopped containers too)
+        const bool listed_all = all || all_forced || (!limit.empty() && std::stoi(limit) > 0);
+        if (!listed_all && !c.running) continue;
+        if (f.count("id") && std::none_of(f["id"].begin(), f["id"].end(), [&](const std::string& prefix) { return !prefix.empty() && c.id.starts_with(prefix); })) continue;
+        if (!match("name", c.name) && !match("name", "/" + c.name)) continue;
+        if (!match("status", std::string(docker::state_word(c.state())))) continue;
+        bool labels_ok = true;
+        for (const auto& l : f["label"]) {
+          auto eq = l.find('=');
+          std::string want = quote(l.substr(0, eq)) + ":" + (eq == std::string::npos ? "" : quote(l.substr(eq + 1)));
+          if (c.body.find(eq == std::string::npos ? quote(l.substr(0, eq)) + ":" : want) == std::string::npos) labels_ok = false;
+        }
+        if (!labels_ok) continue;
+        if (f.count("network")) {  // a network's name, or a prefix of its ID (dockerd's list.go)
+          bool on = false;
+          for (const auto& n : im.networks_of(c)) {
+            Impl::Network* net = im.network(n);
+            for (const auto& ref : f["network"]) on = on || ref == n || (net && net->id.starts_with(ref));
+          }
+          if (!on) continue;
+        }
+        list.push_back(&c);
       }
-      std::sort(list.begin(), list.end(), [](auto& a, auto& b) { return a.created > b.created; });
-      std::string limit = query_value(target, "limit");
+      all_forced = false;
+      std::sort(list.begin(), list.end(), [](auto* a, auto* b) { return a->created_ns > b->created_ns; });
       if (!limit.empty() && std::stoi(limit) > 0 && list.size() > std::size_t(std::stoi(limit))) list.resize(std::stoi(limit));
       std::string out = "[";
-      for (auto& c : list) {
+      const auto now = docker::Clock::now();
+      for (auto* c : list) {
         if (out.size() > 1) out += ",";
-        std::string ports;
-        for (auto port : c.published) {
-          if (!c.running) break;
-          ports += fmt::format(R"({}{{"IP":"0.0.0.0","PrivatePort":80,"PublicPort":{},"Type":"tcp"}})",
-                               ports.empty() ? "" : ",", port);
-        }
-        out += fmt::format(R"({{"Id":"{}","Names":["/{}"],"Image":{},"Created":{},"State":"{}","Ports":[{}],"Labels":{{"from":"{}"}}}})",
-                           c.id, c.name, quote(c.image), c.created,
-                           c.paused ? "paused" : c.running ? "running" : "exited", ports, name_);
+        out += im.list_entry(*c, name_, now);
       }
       json(http::status::ok, out + "]");
     } else if (path == "/containers/create") {
@@ -533,13 +673,15 @@ void FakeDocker::serve(Socket& s) {
         std::string cname = query_value(target, "name");
         if (cname.empty()) cname = "c" + std::to_string(im.containers.size());
         const std::string missing = im.check_refs(req.body());
-        if (im.find(cname)) {
+        if (std::any_of(im.containers.begin(), im.containers.end(), [&](const auto& x) { return x.name == cname; })) {
           error(http::status::conflict, "Conflict. The container name \"/" + cname + "\" is already in use");
         } else if (!missing.empty()) {
           error(http::status::not_found, missing);
         } else {
           Impl::Container c{hex_id(name_ + "/" + cname + std::to_string(im.recorded.size())), cname, std::string(image),
                             static_cast<int64_t>(1000 + im.recorded.size()), false, req.body(), {}};
+          c.created_ns = c.created * 1'000'000'000 + (++im.creates % 1'000'000'000);
+          c.image_id = im.image_id(std::string(image));
           simdjson::dom::object bindings;  // the host ports it will publish once started
           if (!root["HostConfig"]["PortBindings"].get_object().get(bindings)) {
             for (auto b : bindings) {
@@ -566,22 +708,43 @@ void FakeDocker::serve(Socket& s) {
       if (!c) {
         error(http::status::not_found, "No such container: " + ref);
       } else if (action == "json") {
-        json(http::status::ok, fmt::format(R"({{"Id":"{}","Name":"/{}","State":{{"Running":{}}},"Config":{{"Image":{}}}}})",
-                                           c->id, c->name, c->running ? "true" : "false", quote(c->image)));
+        json(http::status::ok, im.inspect(*c));
       } else if (action == "start") {
-        c->running = true;
-        im.event("container", "start", c->id, "\"name\":" + quote(c->name));
-        res.result(http::status::no_content);
-      } else if (action == "stop" || action == "kill" || action == "pause" || action == "unpause") {
-        // No events for these: what the proxy knows of them right after, it read itself.
-        if (action == "pause" || action == "unpause") {
-          c->paused = action == "pause";
-        } else {
-          c->running = c->paused = false;
+        if (!c->running) {
+          c->running = true;
+          c->paused = false;
+          c->started_ns = now_ns();
+          c->finished_ns = 0;  // (dockerd keeps it; the list does not show it while running)
+          im.event("container", "start", c->id, "\"name\":" + quote(c->name));
         }
         res.result(http::status::no_content);
+      } else if (action == "stop" || action == "kill" || action == "restart") {
+        if (action == "kill") im.state_event("kill", *c, ",\"signal\":\"9\"");
+        if (c->running) {
+          c->running = c->paused = false;
+          c->exit_code = action == "kill" ? 137 : 0;
+          c->finished_ns = now_ns();
+          im.state_event("die", *c, fmt::format(",\"exitCode\":\"{}\"", c->exit_code));
+        }
+        if (action == "stop") im.state_event("stop", *c);
+        if (action == "restart") {
+          c->running = true;
+          c->started_ns = now_ns();
+          im.state_event("start", *c);
+          im.state_event("restart", *c);
+        }
+        res.result(http::status::no_content);
+      } else if (action == "pause" || action == "unpause") {
+        if (!c->running) {
+          error(http::status::conflict, "Container " + c->id + " is not running");
+        } else {
+          c->paused = action == "pause";
+          im.state_event(action, *c);
+          res.result(http::status::no_content);
+        }
       } else if (action == "rename") {
         c->name = query_value(target, "name");
+        im.state_event("rename", *c);
         res.result(http::status::no_content);
       } else if (action == "logs") {
         res.set(http::field::content_type, "text/plain");

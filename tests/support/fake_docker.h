@@ -1,7 +1,8 @@
 // Test helper: an in-process Docker engine in miniature, for the flock's component tests.
 // It keeps containers, images, volumes and networks in memory and speaks enough of the
 // Engine API for the proxy's routes, answering as dockerd does where the proxy reads it:
-// ping, version, info, container list/create/inspect/start/logs/rename/delete/exec, exec
+// ping, version, info, container list (dockerd's entries and its id, name, status, label and
+// network filters)/create/inspect/start/stop/kill/restart/pause/unpause/logs/rename/delete/exec, exec
 // inspect, image list/inspect/pull (with progress)/save/load, volumes, networks (with the
 // predefined bridge, host and none), plugins (none), prune, and a live /events stream.
 //
@@ -74,6 +75,9 @@ class FakeDocker {
   // Every /events stream gets this event (a line of JSON).
   void emit_event(const std::string& json);
   int open_event_streams();
+  // Whether stop, kill, restart, pause, unpause and rename are announced (die, stop, pause,
+  // ...) as dockerd does; off, the proxy learns of them only by reading (start always is).
+  void set_state_events(bool on);
 
  private:
   struct Impl;

@@ -17,11 +17,25 @@ namespace {
 
 std::string hex64(char c) { return std::string(64, c); }
 
+// A container as a host's list and inspect describe it (what the model needs of them).
+std::shared_ptr<const docker::ListedContainer> listed(std::string id, std::string name, std::string image,
+                                                      int64_t created) {
+  auto c = std::make_shared<docker::ListedContainer>();
+  c->id = std::move(id);
+  c->name = "/" + name;
+  c->names = {c->name};
+  c->image_ref = std::move(image);
+  c->created = created;
+  c->created_ns = created * 1'000'000'000;
+  c->state_word = "created";
+  return c;
+}
+
 void two_hosts(ObjectModel& m) {
-  m.replace_host("e1", {{hex64('a'), "web", "busybox", 1}, {"ab" + std::string(62, '0'), "db", "pg", 2}},
+  m.replace_host("e1", m.begin_read(), {listed(hex64('a'), "web", "busybox", 1), listed("ab" + std::string(62, '0'), "db", "pg", 2)},
                  {{"sha256:" + hex64('1'), {"busybox:latest", "127.0.0.1:5000/busybox@sha256:" + hex64('9')}}},
                  {{"data", "local"}}, {{hex64('e'), "appnet", "bridge", "local"}});
-  m.replace_host("e2", {{"ac" + std::string(62, '0'), "cache", "redis", 3}},
+  m.replace_host("e2", m.begin_read(), {listed("ac" + std::string(62, '0'), "cache", "redis", 3)},
                  {{"sha256:" + hex64('2'), {"app:1"}}}, {{"shared", "nfsplugin"}},
                  {{"bridge" + hex64('b').substr(6), "bridge", "bridge", "local"}});
 }
