@@ -73,6 +73,7 @@ TEST(Flock, InfoIsTheFlockAndVersionTheLowestApi) {
   FlockHarness f;
   f.e1.add_container("a", "img", 1);
   f.e3.add_container("b", "img", 2);
+  ASSERT_TRUE(FlockHarness::eventually([&] { return f.the_flock->model.sizes().containers == 2; }));
   auto info = f.request("GET", "/v1.41/info");
   simdjson::dom::parser p;
   auto doc = p.parse(info.body());
