@@ -192,6 +192,41 @@ best_ha64 = max(float(by[("shared", "inspect", 64, t)]["rps"]) for t in ("haprox
 fe64 = float(by[("shared", "inspect", 64, "flocker-engine")]["rps"])
 fo64 = next(r for r in fo if r["engines"] == "64")
 worst = {lay: min(st[(lay, d, "flocker")] / st[(lay, d, "direct")] for d in ("export", "upload")) for lay in layouts}
+# ---- 7. merged reads from memory
+mr = {}
+if os.path.exists(os.path.join(results, "merged-reads.csv")):
+    mr = {r["metric"]: r["value"] for r in rows("merged-reads.csv")}
+if mr:
+    w("## 7. Merged reads from memory\n")
+    w("`docker ps` and the counts of `docker info` are answered from the object model: each container's "
+      "list entry and inspect, kept current by the engines' events, Status rendered at read time. "
+      "*memory* is that; *live* is the same request with `Cache-Control: no-cache`, the fan-out to every "
+      "engine, measured beside it.\n")
+    w("| figure | value |\n| --- | --- |")
+    w(f"| `docker ps`, 3 real engines × 10 containers, wrk -c16: one engine directly | {mr['ps3_direct_rps']} rps |")
+    w(f"| the same through flocker, from memory | {mr['ps3_memory_rps']} rps ({mr['ps3_ratio']}× the engine) |")
+    w(f"| the same through flocker, live fan-out | {mr['ps3_live_rps']} rps |")
+    w(f"| freshness of changes made directly on an engine ({mr['fresh_changes']} changes) | p50 {mr['fresh_p50_ms']} ms, "
+      f"p99 {mr['fresh_p99_ms']} ms, max {mr['fresh_max_ms']} ms |")
+    w(f"| the differential on those engines (memory vs live) | {mr['differential_disagreements']} disagreements |")
+    w(f"| {mr['sim_engines']} simulated engines × 10 containers: from start until every host is synced | "
+      f"{int(mr['sim_sync_ms']) / 1000:.1f} s ({mr['sim_containers']} containers) |")
+    w(f"| `ps -a` (memory) | p50 {mr['sim_ps_p50_ms']} ms, p99 {mr['sim_ps_p99_ms']} ms ({int(mr['sim_ps_bytes']) / 1e6:.1f} MB) |")
+    w(f"| `ps -a` (live fan-out) | p50 {mr['sim_ps_live_p50_ms']} ms |")
+    w(f"| `info` | p50 {mr['sim_info_p50_ms']} ms, p99 {mr['sim_info_p99_ms']} ms |")
+    w(f"| proxy RSS, idle / peak | {mr['sim_rss_mib']} MiB / {mr['sim_peak_rss_mib']} MiB; {mr['sim_fds']} descriptors |")
+    w(f"| proxy CPU, idle | {mr['sim_idle_cpu_pct']}% of a core |")
+    w(f"| storm: every engine restarts at once, until all are synced again | {int(mr['sim_storm_resync_ms']) / 1000:.1f} s "
+      f"({mr['sim_storm_containers']} containers) |")
+    sync = rows("merged-sync.csv")
+    gnuplot(HEAD + 'set output "merged-sync.png"\nset title "hosts synced (of ' + mr['sim_engines'] + ')"\n'
+            'set xlabel "seconds"\nset ylabel "hosts"\n'
+            'plot "ms-start.dat" using 1:2 with lines lw 2 title "from start", '
+            '"ms-storm.dat" using 1:2 with lines lw 2 title "after every engine restarted"\n',
+            {"ms-start.dat": [[r["seconds"], r["live_hosts"]] for r in sync if r["phase"] == "start"] or [[0, 0]],
+             "ms-storm.dat": [[r["seconds"], r["live_hosts"]] for r in sync if r["phase"] == "storm"] or [[0, 0]]})
+    w("\n![sync](bench/merged-sync.png)\n")
+
 w("## Targets\n")
 w("| target | measured | |\n| --- | --- | --- |")
 w(f"| pass-through ≥ 0.9× direct rps, cores shared | inspect: {down(ratio('shared', 16, 'flocker-engine'))}× at c=16, "
@@ -209,6 +244,13 @@ w(f"| fan-out p50 < 20 ms at 64 engines | {int(fo64['p50_us']) / 1000:.1f} ms | 
 per = {r["mode"]: int(r["bytes_per_stream"]) for r in cn}
 w(f"| < 20 KiB RSS per idle event stream | {per['flocker'] / 1024:.1f} KiB (flock), {per['flocker-engine'] / 1024:.1f} KiB (pass-through) | {ok(max(per.values()) < 20 * 1024)} |")
 w(f"| decision overhead p50 < 300 µs | Route + RemapContainer: {dc['route+remap']['p50_us']} µs (gRPC's blocking client: {dc['route+remap-grpc-blocking']['p50_us']} µs) | {ok(int(dc['route+remap']['p50_us']) < 300)} |")
+if mr:
+    w(f"| ps over 3 real engines ≥ 5× one engine's rps | {mr['ps3_ratio']}× | {ok(float(mr['ps3_ratio']) >= 5)} |")
+    w(f"| ps -a p50 < 20 ms at {mr['sim_engines']} engines × 10 | {mr['sim_ps_p50_ms']} ms | {ok(float(mr['sim_ps_p50_ms']) < 20)} |")
+    w(f"| info p50 < 5 ms at {mr['sim_engines']} engines | {mr['sim_info_p50_ms']} ms | {ok(float(mr['sim_info_p50_ms']) < 5)} |")
+    w(f"| proxy RSS < 128 MiB at {mr['sim_engines']} engines | {mr['sim_rss_mib']} MiB (peak {mr['sim_peak_rss_mib']}) | {ok(float(mr['sim_rss_mib']) < 128)} |")
+    w(f"| idle proxy CPU < 2% of a core | {mr['sim_idle_cpu_pct']}% | {ok(float(mr['sim_idle_cpu_pct']) < 2)} |")
+    w(f"| p99 freshness ≤ 1 s | {mr['fresh_p99_ms']} ms | {ok(float(mr['fresh_p99_ms']) <= 1000)} |")
 w("")
 notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
 if os.path.exists(notes):

@@ -5,6 +5,7 @@
 #   BENCH_SECONDS=2 BENCH_ROUNDS=1 bash bench/run.sh    (a quick pass)
 #   BENCH_SECTIONS="3 4" bash bench/run.sh                (only those figures)
 # 1 pass-through   2 streaming   3 fan-out   4 connections   5 decisions   6 image copy
+# 7 merged reads from memory (3 real engines; 1,000 simulated ones)
 # (bench/README.md)
 set -euo pipefail
 # The engines on loopback in the host's network namespace, as in earlier runs (deploy/flock-lib.sh).
@@ -18,7 +19,7 @@ source "$REPO/deploy/flock-lib.sh"
 SECONDS_PER=${BENCH_SECONDS:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
 # BENCH_SECTIONS="4" re-takes only some figures; the others keep their last results.
-SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6}
+SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6 7}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 OUT=$REPO/bench/results
 mkdir -p "$OUT"
@@ -369,6 +370,10 @@ for img in "$FLOCK_BUSYBOX" bench-big:1; do
     tee -a "$OUT/image-copy.csv" | sed 's/^/  /'
 done
 grep 'copied image' "$FLOCK_DIR/copy-proxy.log" | tail -2 | sed 's/^/  proxy: /'
+fi
+
+if want 7; then
+  source "$REPO/bench/merged-reads.sh"
 fi
 
 echo "== report"

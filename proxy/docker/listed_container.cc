@@ -108,6 +108,21 @@ std::optional<ListedContainer> listed_container(const dom::element& entry, const
   return c;
 }
 
+bool list_agrees_with_inspect(const ListedContainer& c, const dom::element& entry, const dom::element& inspect) {
+  if (c.state_word != "removing" && c.state_word != "dead" && state_word(c.state) != c.state_word) return false;
+  std::vector<std::string_view> listed, inspected;
+  dom::object networks;
+  if (!entry["NetworkSettings"]["Networks"].get_object().get(networks)) {
+    for (auto n : networks) listed.push_back(n.key);
+  }
+  if (!inspect["NetworkSettings"]["Networks"].get_object().get(networks)) {
+    for (auto n : networks) inspected.push_back(n.key);
+  }
+  std::sort(listed.begin(), listed.end());
+  std::sort(inspected.begin(), inspected.end());
+  return listed == inspected || !inspect["NetworkSettings"].is_object();
+}
+
 void append_listed(std::string& out, const ListedContainer& c, std::string_view image, Clock::time_point now) {
   const std::string_view e = c.entry;
   out.append(e.substr(0, c.image_at));

@@ -54,6 +54,11 @@ void add_candidates(v1::RouteRequest& req, const HostList& hosts, const ModelSna
     c->set_healthy(h.healthy);
     c->set_containers_running(h.containers_running);
     c->set_containers_total(h.containers_total);
+    if (const HostObjects* objects = model.host(h.name); objects && objects->synced) {
+      // The model's counts are current; the last health check's may be seconds old.
+      c->set_containers_running(objects->containers->usage.running);
+      c->set_containers_total(objects->containers->usage.total);
+    }
     c->set_ncpu(h.ncpu);
     c->set_mem_total_bytes(h.mem_total);
     c->set_image(presence(model, h, req.image()));

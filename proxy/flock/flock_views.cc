@@ -137,11 +137,13 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
     int64_t created = 0;
   };
   std::optional<Bound> since, before;
+  bool exact_names = true;  // dockerd takes a full ID or a name there, not a prefix
   for (auto* which : {&order.since, &order.before}) {
     if (!*which) continue;
     auto found = co_await locate_container(ex, hosts, **which);
     if (found.found != ModelSnapshot::Found::kOne || found.container.created == 0) continue;
     (which == &order.since ? since : before) = Bound{found.container.host, found.container.id, found.container.created};
+    exact_names = exact_names && (found.container.id == **which || found.container.name == bare_name(**which));
   }
   const bool windowed = (order.since && since) || (order.before && before);
   // From memory where it can be exact: a query the engine would answer (else it words its
@@ -149,7 +151,7 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
   // unless the client asks for a live read (Cache-Control: no-cache).
   const auto snapshot = flock_.model.snapshot();
   std::optional<docker::PsQuery> query;
-  if (!live_read_requested(ex) && (!order.since || since) && (!order.before || before)) {
+  if (!live_read_requested(ex) && (!order.since || since) && (!order.before || before) && exact_names) {
     query = docker::parse_ps_query(filter.query);
   }
   std::vector<const HostObjects*> memory(targets.size(), nullptr);

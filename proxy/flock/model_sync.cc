@@ -113,7 +113,9 @@ Task<ContainerRead> read_container(transport::Worker& worker, const transport::A
   docker::dom::element root;
   if (inspected != 200 || inspect_parser.parse(results[1].response.body()).get(root)) co_return out;
   auto one = docker::listed_container(*entry, root, host);
-  if (!one) co_return out;
+  // dockerd announces some changes (pause, die, a network joined) before its list shows
+  // them: a list that disagrees with the inspect is read again.
+  if (!one || !docker::list_agrees_with_inspect(*one, *entry, root)) co_return out;
   out.answered = true;
   out.listed = std::make_shared<const docker::ListedContainer>(std::move(*one));
   co_return out;
@@ -121,7 +123,14 @@ Task<ContainerRead> read_container(transport::Worker& worker, const transport::A
 
 Task<bool> reread_container(transport::Worker& worker, const transport::Address& address, const std::string& host,
                             ObjectModel& model, const std::string& id, std::chrono::milliseconds timeout) {
-  for (int attempt = 0; attempt < 3; ++attempt) {  // list and inspect may disagree for a moment
+  // List and inspect may disagree for a moment: read again, a little later each time.
+  transport::asio::steady_timer pause(worker.context());
+  for (int attempt = 0; attempt < 6; ++attempt) {
+    if (attempt > 0) {
+      pause.expires_after(std::chrono::milliseconds(5 << attempt));
+      transport::error_code ec;
+      co_await pause.async_wait(transport::ec_token(ec));
+    }
     const uint64_t seq = model.begin_read();
     auto read = co_await read_container(worker, address, host, id, timeout);
     if (read.answered) {

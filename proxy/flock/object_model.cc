@@ -87,6 +87,8 @@ void ContainerTable::sum_usage() {
   unlisted = 0;
   for (const auto& [id, c] : by_id) {
     unlisted += c.listed ? 0 : 1;
+    ++usage.total;
+    if ((c.listed ? c.listed->state_word : c.state) == "running") ++usage.running;
     usage.nano_cpus += c.nano_cpus;
     usage.memory += c.memory;
     if (c.running) usage.published.insert(usage.published.end(), c.ports.begin(), c.ports.end());

@@ -78,6 +78,7 @@ struct ContainerTable {
   struct Usage {
     int64_t nano_cpus = 0, memory = 0;
     std::vector<docker::HostPort> published;  // by its running containers
+    int64_t running = 0, total = 0;  // containers, as docker info counts them (paused: not running)
   };
   Usage usage;
   // Records known from an event only, not yet read (their list entry is not here).
