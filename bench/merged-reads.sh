@@ -79,10 +79,10 @@ bg "$FLOCK_DIR/sim-decider.log" "$BUILD/sdk/decider/flocker-decider" --listen "1
   --hosts-file "$FLOCK_DIR/sim-hosts.txt" --log-level warn
 sleep 1
 t0=$(now_ms)
-bg "$FLOCK_DIR/sim-proxy.log" "$BUILD/proxy/flocker-proxy" --listen "tcp://127.0.0.1:$(port 45)" \
+bg "$FLOCK_DIR/sim-proxy.log" "$BUILD/proxy/flocker-proxy" --listen "tcp://127.0.0.1:$(port 47)" \
   --decider "127.0.0.1:$(port 25)" --access-log off --threads 1
 sp=${PIDS[-1]}
-SP=127.0.0.1:$(port 45)
+SP=127.0.0.1:$(port 47)
 echo "seconds,live_hosts,phase" >"$OUT/merged-sync.csv"
 synced_ms=""
 until_live() {  # until_live T0 LABEL: polls until all $N hosts are live; echoes the ms it took

@@ -98,6 +98,14 @@ std::vector<std::string> query_params(std::string_view query, std::string_view k
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> query_pairs(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  each_param(query, [&](std::string_view k, std::string_view v, std::string_view) {
+    out.emplace_back(url_decode(k), url_decode(v));
+  });
+  return out;
+}
+
 std::string with_query_param(std::string_view query, std::string_view key,
                              const std::optional<std::string>& value) {
   std::string out;

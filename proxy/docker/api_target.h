@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace flocker::docker {
@@ -25,6 +26,8 @@ std::string url_encode(std::string_view s);
 // Query parameters (decoded). `all` keeps repeats (docker build's t=a&t=b).
 std::optional<std::string> query_param(std::string_view query, std::string_view key);
 std::vector<std::string> query_params(std::string_view query, std::string_view key);
+// Every parameter, decoded, in order.
+std::vector<std::pair<std::string, std::string>> query_pairs(std::string_view query);
 // The query with `key` set to `value` (encoded), or removed when value is nullopt.
 std::string with_query_param(std::string_view query, std::string_view key,
                              const std::optional<std::string>& value);

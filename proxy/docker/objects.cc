@@ -31,12 +31,14 @@ std::vector<std::string_view> strings_of(const dom::element& obj, std::string_vi
 }
 
 VolumeSummary volume_of(const dom::element& v) {
-  return {std::string(string_field(v, "Name")), std::string(string_field(v, "Driver"))};
+  return {std::string(string_field(v, "Name")), std::string(string_field(v, "Driver")),
+          std::string(simdjson::minify(v))};
 }
 
 NetworkSummary network_of(const dom::element& n) {
   return {std::string(string_field(n, "Id")), std::string(string_field(n, "Name")),
-          std::string(string_field(n, "Driver")), std::string(string_field(n, "Scope"))};
+          std::string(string_field(n, "Driver")), std::string(string_field(n, "Scope")),
+          std::string(simdjson::minify(n))};
 }
 
 }  // namespace
@@ -90,6 +92,8 @@ std::optional<std::vector<ImageSummary>> parse_image_list(std::string_view json)
     s.id = std::string(string_field(img, "Id"));
     if (s.id.empty()) continue;
     s.parent = std::string(string_field(img, "ParentId"));
+    s.created = int_field(img, "Created");
+    s.json = std::string(simdjson::minify(img));
     for (auto tag : strings_of(img, "RepoTags")) {
       if (tag != "<none>:<none>") s.refs.push_back(normalize_image(tag));
     }

@@ -30,11 +30,14 @@ struct ImageSummary {
   std::string id;                    // "sha256:..."
   std::vector<std::string> refs;     // RepoTags normalized ("busybox:latest") and RepoDigests
   std::string parent = {};           // ParentId ("" for none): `ps --filter ancestor=` walks it
+  int64_t created = 0;
+  std::string json = {};             // its list entry (all=1), minified: `docker images` from memory
 };
 
 struct VolumeSummary {
   std::string name;
   std::string driver;  // "local", ...
+  std::string json = {};  // its list entry, minified: `docker volume ls` from memory
 };
 
 struct NetworkSummary {
@@ -42,6 +45,7 @@ struct NetworkSummary {
   std::string name;
   std::string driver;  // "bridge", "macvlan", "overlay", ...
   std::string scope;   // "local", "global", "swarm"
+  std::string json = {};  // its list entry, minified: `docker network ls` from memory
 };
 
 // GET /containers/json?all=1, /images/json, /volumes, /networks; nullopt when the body is

@@ -155,6 +155,13 @@ std::optional<PsQuery> parse_ps_query(std::string_view query) {
 std::vector<const ListedContainer*> ps_select(const PsQuery& q, const std::vector<const ListedContainer*>& newest_first,
                                               const PsHostContext& ctx) {
   std::vector<const ListedContainer*> out;
+  out.reserve(newest_first.size());
+  if (q.filters.empty() && !ctx.before_id && !ctx.since_id && !ctx.created_after && !ctx.created_before) {
+    for (const ListedContainer* c : newest_first) {  // (plain `docker ps [-a]`: the common case)
+      if (c->state.running || q.all || q.limit > 0) out.push_back(c);
+    }
+    return out;
+  }
   bool before_passed = !ctx.before_id;
   const bool by_id = q.has("id"), by_name = q.has("name");
   for (const ListedContainer* c : newest_first) {

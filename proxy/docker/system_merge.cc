@@ -40,7 +40,7 @@ struct Parsed {
 };
 
 std::vector<std::unique_ptr<Parsed>> parse_field(const std::vector<HostSummary>& hosts,
-                                                 std::string HostSummary::*field) {
+                                                 std::string_view HostSummary::*field) {
   std::vector<std::unique_ptr<Parsed>> out;
   for (const auto& h : hosts) {
     auto p = std::make_unique<Parsed>();
@@ -78,37 +78,59 @@ std::string swarm_state(const std::string& info_json) {
 
 std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentity& flock,
                        const std::string& api_version) {
-  auto infos = parse_field(hosts, &HostSummary::info_json);
-  const Parsed* base = nullptr;
-  for (std::size_t i = 0; i < hosts.size() && !base; ++i) {
-    if (hosts[i].healthy && infos[i]->ok) base = infos[i].get();
+  // Each host's figures, read with one parser (a flock of a thousand hosts is a thousand
+  // documents per request); the base host's document is read again, whole, below.
+  struct Figures {
+    bool ok = false;
+    HostSummary::Counts counts;
+    int64_t ncpu = 0, mem = 0;
+    std::string server_version;
+  };
+  std::vector<Figures> figures(hosts.size());
+  {
+    dom::parser parser;
+    for (std::size_t i = 0; i < hosts.size(); ++i) {
+      dom::element r;
+      if (hosts[i].info_json.empty() || parser.parse(hosts[i].info_json).get(r) || !r.is_object()) continue;
+      figures[i] = {true, counts_of(hosts[i], r), int_field(r, "NCPU"), int_field(r, "MemTotal"),
+                    std::string(string_field(r, "ServerVersion"))};
+    }
   }
-  for (std::size_t i = 0; i < hosts.size() && !base; ++i) {
-    if (infos[i]->ok) base = infos[i].get();
+  std::optional<std::size_t> base_index;
+  for (std::size_t i = 0; i < hosts.size() && !base_index; ++i) {
+    if (hosts[i].healthy && figures[i].ok) base_index = i;
+  }
+  for (std::size_t i = 0; i < hosts.size() && !base_index; ++i) {
+    if (figures[i].ok) base_index = i;
+  }
+  dom::parser base_parser;
+  std::optional<dom::element> base;
+  if (base_index) {
+    dom::element r;
+    if (!base_parser.parse(hosts[*base_index].info_json).get(r)) base = r;
   }
 
   int64_t containers = 0, running = 0, paused = 0, stopped = 0, images = 0, ncpu = 0, mem = 0;
   int healthy = 0;
   for (std::size_t i = 0; i < hosts.size(); ++i) {
     healthy += hosts[i].healthy ? 1 : 0;
-    if (!hosts[i].healthy || !infos[i]->ok) continue;  // a host down counts for nothing
-    const auto& r = infos[i]->root;
-    const auto c = counts_of(hosts[i], r);
+    if (!hosts[i].healthy || !figures[i].ok) continue;  // a host down counts for nothing
+    const auto& c = figures[i].counts;
     containers += c.containers;
     running += c.running;
     paused += c.paused;
     stopped += c.stopped;
     images += c.images;
-    ncpu = std::max(ncpu, int_field(r, "NCPU"));
-    mem = std::max(mem, int_field(r, "MemTotal"));
+    ncpu = std::max(ncpu, figures[i].ncpu);
+    mem = std::max(mem, figures[i].mem);
   }
 
   // SystemStatus: Swarm classic's layout, one block per host.
   int64_t total_cpus = 0, total_memory = 0;  // the flock's capacity, which NCPU/MemTotal are not
   for (std::size_t i = 0; i < hosts.size(); ++i) {
-    if (!hosts[i].healthy || !infos[i]->ok) continue;
-    total_cpus += int_field(infos[i]->root, "NCPU");
-    total_memory += int_field(infos[i]->root, "MemTotal");
+    if (!hosts[i].healthy || !figures[i].ok) continue;
+    total_cpus += figures[i].ncpu;
+    total_memory += figures[i].mem;
   }
   std::vector<std::pair<std::string, std::string>> status{
       {"Role", "primary"},
@@ -121,14 +143,13 @@ std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentit
     status.emplace_back(" " + h.name, h.address);
     status.emplace_back("  └ Status", h.healthy ? "Healthy" : "Unhealthy" + (h.error.empty() ? "" : ": " + h.error));
     if (!h.model.empty()) status.emplace_back("  └ Model", h.model);
-    if (infos[i]->ok) {
-      const auto& r = infos[i]->root;
-      const auto c = counts_of(h, r);
+    if (figures[i].ok) {
+      const auto& c = figures[i].counts;
       status.emplace_back("  └ Containers", fmt::format("{} ({} running, {} paused, {} stopped)", c.containers,
                                                         c.running, c.paused, c.stopped));
-      status.emplace_back("  └ Reserved CPUs", fmt::format("{}", int_field(r, "NCPU")));
-      status.emplace_back("  └ Reserved Memory", fmt::format("{} B", int_field(r, "MemTotal")));
-      status.emplace_back("  └ ServerVersion", std::string(string_field(r, "ServerVersion")));
+      status.emplace_back("  └ Reserved CPUs", fmt::format("{}", figures[i].ncpu));
+      status.emplace_back("  └ Reserved Memory", fmt::format("{} B", figures[i].mem));
+      status.emplace_back("  └ ServerVersion", figures[i].server_version);
     }
     status.emplace_back("  └ Labels", labels_text(h.labels));
   }
@@ -140,7 +161,7 @@ std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentit
       "Images", "NCPU", "MemTotal", "SystemStatus", "OperatingSystem", "Labels", "Warnings"};
   if (base) {
     dom::object obj;
-    if (!base->root.get_object().get(obj)) {
+    if (!base->get_object().get(obj)) {
       for (auto f : obj) {
         if (!kReplaced.count(f.key)) w.key(f.key).value(f.value);
       }

@@ -15,8 +15,8 @@ struct HostSummary {
   std::map<std::string, std::string> labels;
   bool healthy = false;
   std::string error;         // why unhealthy
-  std::string info_json;     // the host's last /info ("" if never reached)
-  std::string version_json;  // the host's /version
+  std::string_view info_json;     // the host's last /info ("" if never reached): held by the caller
+  std::string_view version_json;  // the host's /version: held by the caller
   // What it holds, counted from the object model when the model is exact for it (then these,
   // not info_json's, are its counts).
   struct Counts {

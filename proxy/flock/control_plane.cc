@@ -25,13 +25,26 @@ struct ControlPlane::Monitor {
   bool stopped = false;
   bool healthy = false;
   bool have_version = false;
+  std::chrono::steady_clock::time_point info_stored{};  // when its /info was last written
   transport::StreamCall* events = nullptr;  // the open event stream, to cancel it
 };
+
+namespace {
+
+// The control plane's own calls (checks, lists, re-reads) keep few idle connections per
+// engine: a thousand engines would otherwise hold thousands of descriptors and buffers
+// after their first listing.
+transport::PoolOptions with_few_idle(transport::PoolOptions pool) {
+  pool.max_idle_per_upstream = std::min<std::size_t>(pool.max_idle_per_upstream, 2);
+  return pool;
+}
+
+}  // namespace
 
 ControlPlane::ControlPlane(Flock& flock, transport::PoolOptions pool)
     : flock_(flock),
       engine_tls_(flock.options.engine_tls),
-      worker_(1000, pool),
+      worker_(1000, with_few_idle(pool)),
       inventory_timer_(worker_.context()),
       sync_slots_(worker_.context(), 32) {}
 
@@ -163,6 +176,13 @@ Task<void> ControlPlane::apply_inventory(const v1::ListResponse& list) {
 }
 
 void ControlPlane::set_health(const std::string& host, bool healthy, const std::string& why) {
+  // (Unchanged: nothing written. A write copies the host list, and a flock of a thousand
+  // hosts is checked a hundred times a second.)
+  {
+    auto hosts = flock_.inventory.snapshot();
+    const HostState* now = find_host(*hosts, host);
+    if (now && now->checked && now->healthy == healthy && now->health_error == (healthy ? "" : why)) return;
+  }
   bool changed = false;
   flock_.inventory.update_host(host, [&](HostState& h) {
     changed = h.healthy != healthy || !h.checked;
@@ -210,6 +230,19 @@ Task<bool> ControlPlane::check(Monitor& m) {
   docker::dom::element vroot;
   const bool vparsed = !version_json.empty() && !vparser.parse(version_json).get(vroot);
   if (vparsed) m.have_version = true;
+  // The figures Route's candidates carry rarely change; /info's text changes every second.
+  // Written when a figure changed, or the stored /info is half a minute old.
+  const auto now = std::chrono::steady_clock::now();
+  if (parsed && !vparsed && now - m.info_stored < std::chrono::seconds(30)) {
+    auto hosts = flock_.inventory.snapshot();
+    const HostState* h = find_host(*hosts, m.name);
+    if (h && h->ncpu == docker::int_field(root, "NCPU") && h->mem_total == docker::int_field(root, "MemTotal") &&
+        h->engine_labels == docker::engine_labels(root) && h->facts == docker::engine_facts(root)) {
+      set_health(m.name, true, "");
+      co_return true;
+    }
+  }
+  m.info_stored = now;
   flock_.inventory.update_host(m.name, [&](HostState& h) {
     h.info_json = info.response.body();
     if (parsed) {

@@ -62,6 +62,11 @@ class Flock {
   // proxy does not know).
   std::atomic<bool> inventory_stale{false};
 
+  // Changes to images, volumes or networks made through this proxy whose hosts' lists have
+  // not been read again since they answered: while there is one, those lists are read live
+  // (read-your-writes without waiting for the engines' events).
+  std::atomic<int> list_changes{0};
+
  private:
   static int64_t now_ns() {
     return std::chrono::steady_clock::now().time_since_epoch().count();

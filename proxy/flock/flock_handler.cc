@@ -6,6 +6,8 @@
 #include "docker/errors.h"
 #include "docker/system_merge.h"
 #include "flock/handler_support.h"
+#include "flock/model_sync.h"
+#include "transport/gather.h"
 
 namespace flocker::flock {
 
@@ -34,6 +36,67 @@ Task<void> FlockHandler::handle(Exchange& ex) {
       co_return;
     }
   }
+  const unsigned lists = lists_changed_by(ex.request().method(), route);
+  if (lists) {
+    // Read-your-writes for image, volume and network lists: until the lists of the hosts
+    // this request reached are read again, every such list is read live.
+    ++flock_.list_changes;
+    try {
+      co_await dispatch(ex, route);
+    } catch (...) {
+      --flock_.list_changes;
+      throw;
+    }
+    co_await relist_touched(ex, lists);
+    --flock_.list_changes;
+    co_return;
+  }
+  co_await dispatch(ex, route);
+}
+
+unsigned FlockHandler::lists_changed_by(http::verb method, const docker::Route& route) {
+  if (method == http::verb::get || method == http::verb::head) return kRelistNone;
+  switch (route.endpoint) {
+    case Endpoint::kImageCreate:
+    case Endpoint::kImageLoad:
+    case Endpoint::kBuild:
+    case Endpoint::kCommit:
+    case Endpoint::kImage:
+    case Endpoint::kImagePrune: return kRelistImages;
+    case Endpoint::kVolumeCreate:
+    case Endpoint::kVolume:
+    case Endpoint::kVolumePrune:
+    case Endpoint::kContainerCreate: return kRelistVolumes;  // (named volumes made on first use)
+    case Endpoint::kContainer: return method == http::verb::delete_ ? kRelistVolumes : kRelistNone;  // rm -v
+    case Endpoint::kNetworkCreate:
+    case Endpoint::kNetworkPrune: return kRelistNetworks;
+    case Endpoint::kNetwork: return method == http::verb::delete_ ? kRelistNetworks : kRelistNone;
+    default: return kRelistNone;
+  }
+}
+
+namespace {
+
+Task<bool> relist_host(transport::Worker& worker, const HostState& h, ObjectModel& model, unsigned lists,
+                       std::chrono::milliseconds timeout) {
+  co_await relist(worker, h.address, h.name, model, lists, timeout);
+  co_return true;
+}
+
+}  // namespace
+
+Task<void> FlockHandler::relist_touched(Exchange& ex, unsigned lists) {
+  auto hosts = flock_.inventory.snapshot();
+  const std::string& upstream = ex.record().upstream;
+  std::vector<Task<bool>> reads;
+  for (const auto& h : *hosts) {
+    if (upstream.find(h.address.text) == std::string::npos) continue;
+    reads.push_back(relist_host(ex.worker(), h, flock_.model, lists, flock_.options.engine_timeout));
+  }
+  co_await transport::gather(std::move(reads));
+}
+
+Task<void> FlockHandler::dispatch(Exchange& ex, const docker::Route& route) {
   switch (route.endpoint) {
     case Endpoint::kPing: co_await ping(ex); break;
     case Endpoint::kVersion: co_await version(ex); break;

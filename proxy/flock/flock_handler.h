@@ -34,12 +34,23 @@ class FlockHandler : public transport::Handler {
  private:
   using Merge = std::string (*)(const std::vector<docker::HostBody>&);
 
+  Task<void> dispatch(Exchange& ex, const docker::Route& route);
+  // Which lists (model_sync's Relist bits) a request may change on the hosts it reaches.
+  static unsigned lists_changed_by(http::verb method, const docker::Route& route);
+  // Those lists of the hosts the request reached, read again into the model.
+  Task<void> relist_touched(Exchange& ex, unsigned lists);
+
   // flock_views.cc: answered from every host
   Task<void> ping(Exchange& ex);
   Task<void> version(Exchange& ex);
   Task<void> info(Exchange& ex);
   Task<void> list_containers(Exchange& ex, const docker::Route& route);
   Task<void> merged(Exchange& ex, const docker::Route& route, Merge merge);
+  // GET /images/json, /volumes, /networks answered from the model: each host's body as its
+  // engine would answer; nullopt when the model cannot (filters, a host not synced, a change
+  // through the proxy still being read back, a live read asked for).
+  std::optional<std::vector<docker::HostBody>> lists_from_model(Exchange& ex, const docker::Route& route,
+                                                               const std::vector<const HostState*>& targets);
   Task<void> events(Exchange& ex, const docker::Route& route);
 
   // flock_owned.cc: to the owner of an object

@@ -2,6 +2,9 @@
 // and the merged event stream.
 #include <spdlog/spdlog.h>
 
+#include <deque>
+#include <unordered_map>
+
 #include "docker/events.h"
 #include "docker/filters.h"
 #include "docker/host_filter.h"
@@ -76,26 +79,20 @@ Task<void> FlockHandler::info(Exchange& ex) {
     views[i].model = !h.healthy ? "down" : exact ? "live" : "resyncing";
     if (h.healthy && (live || !exact)) ask.push_back(&h);
     if (live || !exact) continue;
+    const auto& usage = known->containers->usage;  // (counted when its table changed)
     docker::HostSummary::Counts c;
-    for (const auto& [id, r] : known->containers->by_id) {
-      ++c.containers;
-      const std::string_view state = r.listed ? std::string_view(r.listed->state_word) : std::string_view(r.state);
-      if (state == "running") {
-        ++c.running;
-      } else if (state == "paused") {
-        ++c.paused;
-      } else {
-        ++c.stopped;
-      }
-    }
+    c.containers = usage.total;
+    c.running = usage.running;
+    c.paused = usage.paused;
+    c.stopped = usage.total - usage.running - usage.paused;
     c.images = static_cast<int64_t>(known->images->by_id.size());
     views[i].counts = c;
   }
   auto replies = co_await call_hosts(ex, ask, http::verb::get, "/info", {}, flock_.options.engine_timeout);
-  for (auto& r : replies) {
+  for (auto& r : replies) {  // (the views point into the replies, kept until the answer is made)
     if (!r.result.ok() || r.result.response.result_int() != 200) continue;
     for (auto& v : views) {
-      if (v.name == r.host->name) v.info_json = std::move(r.result.response.body());
+      if (v.name == r.host->name) v.info_json = r.result.response.body();
     }
   }
   const auto route = docker::classify(ex.request().method(), ex.request().target());
@@ -182,11 +179,14 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
   // fan-out merges them (docker::merge_container_lists).
   struct Item {
     int64_t created = 0;
-    const docker::ListedContainer* listed = nullptr;  // from memory, or
+    const docker::ListedContainer* listed = nullptr;  // from memory (with the Image it shows), or
     const HostObjects* host = nullptr;
-    std::string json;  // as a host answered it
+    std::string_view image;
+    std::string_view json;  // as a host answered it (held in `answered`)
   };
+  std::deque<std::string> answered;
   std::vector<Item> items;
+  std::deque<std::string> images_shown;  // (what Item::image views: one per host and image)
   for (std::size_t i = 0; i < targets.size(); ++i) {
     if (!memory[i]) continue;
     const HostObjects& h = *memory[i];
@@ -195,12 +195,12 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
     if (since && since->host != h.host) ctx.created_after = since->created;
     if (before && before->host == h.host) ctx.before_id = before->id;
     if (before && before->host != h.host) ctx.created_before = before->created;
-    std::vector<const docker::ListedContainer*> newest_first;
-    newest_first.reserve(h.containers->by_id.size());
-    for (const auto& [id, c] : h.containers->by_id) newest_first.push_back(c.listed.get());
-    std::sort(newest_first.begin(), newest_first.end(),
-              [](const auto* a, const auto* b) { return a->created_ns > b->created_ns; });
-    for (const auto* c : docker::ps_select(*query, newest_first, ctx)) items.push_back({c->created, c, &h, {}});
+    std::unordered_map<std::string_view, std::string_view> shown;
+    for (const auto* c : docker::ps_select(*query, h.containers->newest_first, ctx)) {
+      auto it = shown.find(c->image_ref);
+      if (it == shown.end()) it = shown.emplace(c->image_ref, images_shown.emplace_back(shown_image(h, *c))).first;
+      items.push_back({c->created, c, &h, it->second, {}});
+    }
   }
   std::vector<HostReply> replies;
   for (std::size_t k = 0; k < called.size(); ++k) replies.push_back({targets[called[k]], std::move(results[k])});
@@ -228,7 +228,7 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
     for (auto e : entries) {
       docker::JsonWriter w;
       docker::write_container_entry(w, e, targets[i]->name);
-      live[i].push_back({docker::int_field(e, "Created"), nullptr, nullptr, w.take()});
+      live[i].push_back({docker::int_field(e, "Created"), nullptr, nullptr, {}, answered.emplace_back(w.take())});
     }
   }
   if (!failure.empty()) {
@@ -251,11 +251,15 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
   if (auto l = docker::query_param(filter.query, "limit")) limit = std::strtoll(l->c_str(), nullptr, 10);
   if (limit > 0 && ordered.size() > static_cast<std::size_t>(limit)) ordered.resize(limit);
   const auto now = docker::Clock::now();
-  std::string out = "[";
+  std::size_t size = 2;
+  for (const auto& it : ordered) size += (it.listed ? it.listed->entry.size() + it.image.size() + 48 : it.json.size()) + 1;
+  std::string out;
+  out.reserve(size);
+  out += '[';
   for (const auto& it : ordered) {
     if (out.size() > 1) out += ',';
     if (it.listed) {
-      docker::append_listed(out, *it.listed, shown_image(*it.host, *it.listed), now);
+      docker::append_listed(out, *it.listed, it.image, now);
     } else {
       out += it.json;
     }
@@ -272,9 +276,12 @@ Task<void> FlockHandler::merged(Exchange& ex, const docker::Route& route, Merge 
     auto read = co_await ex.read_body(1 << 20);
     if (!read) co_return;
   }
-  auto replies = co_await call_hosts(ex, targets, ex.request().method(), route.target.rebuild(route.target.query));
-  auto bodies = co_await collect_bodies(ex, std::move(replies));
-  if (!bodies) co_return;
+  std::optional<std::vector<docker::HostBody>> bodies = lists_from_model(ex, route, targets);
+  if (!bodies) {
+    auto replies = co_await call_hosts(ex, targets, ex.request().method(), route.target.rebuild(route.target.query));
+    bodies = co_await collect_bodies(ex, std::move(replies));
+    if (!bodies) co_return;
+  }
   std::string merged, failure;
   try {
     merged = merge(*bodies);
@@ -286,6 +293,63 @@ Task<void> FlockHandler::merged(Exchange& ex, const docker::Route& route, Merge 
     co_return;
   }
   co_await respond_json(ex, http::status::ok, std::move(merged));
+}
+
+std::optional<std::vector<docker::HostBody>> FlockHandler::lists_from_model(
+    Exchange& ex, const docker::Route& route, const std::vector<const HostState*>& targets) {
+  using docker::Endpoint;
+  const auto kind = route.endpoint;
+  if (kind != Endpoint::kImageList && kind != Endpoint::kVolumeList && kind != Endpoint::kNetworkList) return std::nullopt;
+  if (live_read_requested(ex) || flock_.list_changes.load() > 0) return std::nullopt;
+  // Without filters (and for images, `all` alone): those the engines answer.
+  bool all = false;
+  for (const auto& [key, value] : docker::query_pairs(route.target.query)) {
+    if (key == "all" && kind == Endpoint::kImageList) {
+      all = value == "1" || value == "true" || value == "True";
+    } else if (key != "filters" || (value != "" && value != "{}")) {
+      return std::nullopt;
+    }
+  }
+  const auto snapshot = flock_.model.snapshot();
+  std::vector<docker::HostBody> bodies;
+  for (const HostState* h : targets) {
+    const HostObjects* known = snapshot->host(h->name);
+    if (!known || !known->synced) return std::nullopt;
+    std::string body;
+    if (kind == Endpoint::kImageList) {
+      std::set<std::string_view> parents;
+      for (const auto& [id, image] : known->images->by_id) parents.insert(image.parent);
+      std::vector<const docker::ImageSummary*> shown;
+      for (const auto& [id, image] : known->images->by_id) {
+        if (image.json.empty()) return std::nullopt;
+        // dockerd leaves out untagged images that others are built on, unless all=1
+        if (!all && image.refs.empty() && parents.count(image.id)) continue;
+        shown.push_back(&image);
+      }
+      std::stable_sort(shown.begin(), shown.end(), [](const auto* a, const auto* b) { return a->created > b->created; });
+      body = "[";
+      for (const auto* image : shown) body += (body.size() > 1 ? "," : "") + image->json;
+      body += "]";
+    } else if (kind == Endpoint::kVolumeList) {
+      body = "{\"Volumes\":[";
+      bool first = true;
+      for (const auto& [name, v] : known->volumes->by_name) {
+        if (v.json.empty()) return std::nullopt;
+        body += (first ? "" : ",") + v.json;
+        first = false;
+      }
+      body += "],\"Warnings\":null}";
+    } else {
+      body = "[";
+      for (const auto& [id, n] : known->networks->by_id) {
+        if (n.json.empty()) return std::nullopt;
+        body += (body.size() > 1 ? "," : "") + n.json;
+      }
+      body += "]";
+    }
+    bodies.push_back({h->name, std::move(body)});
+  }
+  return bodies;
 }
 
 Task<void> FlockHandler::events(Exchange& ex, const docker::Route& route) {

@@ -177,6 +177,9 @@ EventWork apply_events(ObjectModel& model, ExecIndex& execs, const std::string& 
       if (e->action != "save" && e->action != "push") work.relists |= kRelistImages;
     } else if (e->type == "network" && e->action == "create") {
       work.relists |= kRelistNetworks;  // the event does not carry the network's scope
+    } else if (e->type == "volume" && e->action == "create") {
+      work.relists |= kRelistVolumes;  // nor a volume's list entry
+      events.push_back(std::move(*e));
     } else if (e->type == "network" && (e->action == "connect" || e->action == "disconnect")) {
       reread(e->container);  // its list entry names its networks
     } else if (e->type == "container" && leaves_list_as_is(e->action)) {
@@ -222,9 +225,11 @@ Task<void> relist(transport::Worker& worker, const transport::Address& address, 
   std::vector<std::string_view> targets;
   if (what & kRelistImages) targets.push_back("/images/json?all=1");
   if (what & kRelistNetworks) targets.push_back("/networks");
+  if (what & kRelistVolumes) targets.push_back("/volumes");
   auto results = co_await fetch(worker, address, targets, timeout);
   std::optional<std::vector<docker::ImageSummary>> images;
   std::optional<std::vector<docker::NetworkSummary>> networks;
+  std::optional<std::vector<docker::VolumeSummary>> volumes;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     if (!answered(results[i])) {
       spdlog::warn("host {}: listing {} failed: {}", host, targets[i],
@@ -233,9 +238,15 @@ Task<void> relist(transport::Worker& worker, const transport::Address& address, 
     }
     if (targets[i] == "/images/json?all=1") images = docker::parse_image_list(results[i].response.body());
     if (targets[i] == "/networks") networks = docker::parse_network_list(results[i].response.body());
+    if (targets[i] == "/volumes") volumes = docker::parse_volume_list(results[i].response.body());
   }
-  if (!images && !networks) co_return;
+  if (!images && !networks && !volumes) co_return;
   model.edit(host, [&](HostEdit& edit) {
+    if (volumes) {
+      auto& t = edit.volumes();
+      t = VolumeTable{};
+      for (auto& v : *volumes) t.by_name[v.name] = std::move(v);
+    }
     if (images) {
       auto& t = edit.images();
       t = ImageTable{};

@@ -36,8 +36,8 @@ transport::Task<bool> reread_container(transport::Worker& worker, const transpor
                                        std::chrono::milliseconds timeout);
 
 // Which of a host's lists an event is better answered by (the event alone does not say
-// enough: an image's tags after a tag or untag, a new network's scope).
-enum Relist : unsigned { kRelistNone = 0, kRelistImages = 1, kRelistNetworks = 2 };
+// enough: an image's tags after a tag or untag, a new network's or volume's list entry).
+enum Relist : unsigned { kRelistNone = 0, kRelistImages = 1, kRelistNetworks = 2, kRelistVolumes = 4 };
 
 // What a batch of events leaves to do: lists to fetch again (Relist bits), and containers to
 // read again (their state, ports, names or networks changed: the event does not say how).

@@ -85,10 +85,18 @@ uint64_t ContainerTable::buried(std::string_view id) const {
 void ContainerTable::sum_usage() {
   usage = {};
   unlisted = 0;
+  newest_first.clear();
+  for (const auto& [id, c] : by_id) {
+    if (c.listed) newest_first.push_back(c.listed.get());
+  }
+  std::sort(newest_first.begin(), newest_first.end(),
+            [](const auto* a, const auto* b) { return a->created_ns > b->created_ns; });
   for (const auto& [id, c] : by_id) {
     unlisted += c.listed ? 0 : 1;
     ++usage.total;
-    if ((c.listed ? c.listed->state_word : c.state) == "running") ++usage.running;
+    const std::string& state = c.listed ? c.listed->state_word : c.state;
+    if (state == "running") ++usage.running;
+    if (state == "paused") ++usage.paused;
     usage.nano_cpus += c.nano_cpus;
     usage.memory += c.memory;
     if (c.running) usage.published.insert(usage.published.end(), c.ports.begin(), c.ports.end());

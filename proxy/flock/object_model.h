@@ -78,11 +78,13 @@ struct ContainerTable {
   struct Usage {
     int64_t nano_cpus = 0, memory = 0;
     std::vector<docker::HostPort> published;  // by its running containers
-    int64_t running = 0, total = 0;  // containers, as docker info counts them (paused: not running)
+    int64_t running = 0, paused = 0, total = 0;  // containers, as docker info counts them
   };
   Usage usage;
   // Records known from an event only, not yet read (their list entry is not here).
   std::size_t unlisted = 0;
+  // The list entries, newest first (the engine's order), for `docker ps` from memory.
+  std::vector<const docker::ListedContainer*> newest_first;
   void sum_usage();
 };
 

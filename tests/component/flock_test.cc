@@ -62,6 +62,7 @@ TEST(Flock, OtherListsMergeAndPruneReportsSum) {
   f.e1.add_image("busybox:latest", "sha256:same");
   f.e2.add_image("busybox:latest", "sha256:same");
   f.e2.add_image("app:1");
+  ASSERT_TRUE(FlockHarness::eventually([&] { return f.knows_image("e1", "busybox") && f.knows_image("e2", "app:1"); }));
   auto images = f.request("GET", "/v1.41/images/json");
   EXPECT_EQ(field_of_each(images.body(), "Id").size(), 2u) << images.body();
   auto pruned = f.request("POST", "/v1.41/containers/prune");

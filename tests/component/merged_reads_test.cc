@@ -32,6 +32,25 @@ std::string without_durations(const std::string& body) {
   return std::regex_replace(body, duration, "<d>");
 }
 
+// A list of images, volumes or networks in a stable order: engines list them in the order of
+// their own maps, which memory need not follow.
+std::string sorted_list(const std::string& body) {
+  simdjson::dom::parser p;
+  simdjson::dom::element root;
+  if (p.parse(body).get(root)) return body;
+  simdjson::dom::array items;
+  std::vector<std::string> out;
+  if (root.is_object() && !root["Volumes"].get_array().get(items)) {
+  } else if (root.get_array().get(items)) {
+    return body;
+  }
+  for (auto item : items) out.push_back(simdjson::minify(item));
+  std::sort(out.begin(), out.end());
+  std::string joined;
+  for (const auto& o : out) joined += o + "\n";
+  return joined;
+}
+
 struct Tracked {
   FakeDocker* engine;
   std::string id, name;
@@ -75,14 +94,40 @@ class Differential {
     return std::make_pair(memory.body(), live.body());
   }
 
+  // The image, volume and network lists: memory and live agree (as sets).
+  std::optional<std::string> lists_differ() {
+    for (const char* target : {"/v1.41/images/json", "/v1.41/volumes", "/v1.41/networks"}) {
+      auto memory = f_.request("GET", target);
+      auto live = f_.request("GET", target, "", "Cache-Control: no-cache\r\n");
+      ++reads_;
+      if (sorted_list(memory.body()) != sorted_list(live.body())) {
+        return std::string(target) + "\nmemory: " + memory.body() + "\nlive:   " + live.body();
+      }
+    }
+    return std::nullopt;
+  }
+
   // A random change, through the proxy or on an engine; true when through the proxy.
   bool random_change() {
     const bool through_proxy = rng_() % 2 == 0;
     FakeDocker* engine = engines()[rng_() % 3];
+    if (rng_() % 10 == 0) {  // a volume or a network made or removed
+      const bool volume = rng_() % 2 == 0;
+      const std::string name = (volume ? "v" : "n") + std::to_string(rng_() % 4);
+      last = std::string(through_proxy ? "proxy" : engine->name()) + (volume ? " volume " : " network ") + name;
+      if (rng_() % 2 == 0) {
+        call(through_proxy, engine, "POST", volume ? "/v1.41/volumes/create" : "/v1.41/networks/create",
+             "{\"Name\":\"" + name + "\"}");
+      } else {
+        call(through_proxy, engine, "DELETE", (volume ? "/v1.41/volumes/" : "/v1.41/networks/") + name, "");
+      }
+      return through_proxy;
+    }
     const int kind = tracked_.empty() ? 0 : static_cast<int>(rng_() % 9);
     if (kind == 0) {  // create (and sometimes start it)
       const std::string name = "d" + std::to_string(next_name_++);
       const std::string body = std::string(R"({"Image":"img","Labels":{"tier":")") + (rng_() % 2 ? "a" : "b") + "\"}}";
+      last = std::string(through_proxy ? "proxy" : engine->name()) + " create " + name;
       auto res = call(through_proxy, engine, "POST", "/v1.41/containers/create?name=" + name, body);
       if (res.result_int() != 201) {
         ADD_FAILURE() << "create " << name << ": " << res.result_int() << " " << res.body();
@@ -103,6 +148,7 @@ class Differential {
     Tracked t = tracked_[at];
     static const char* kActions[] = {"start", "stop", "kill", "pause", "unpause", "restart", "rename", "rm"};
     const std::string action = kActions[(kind - 1) % 8];
+    last = std::string(through_proxy ? "proxy" : t.engine->name()) + " " + action + " " + t.name;
     if (action == "rename") {
       const std::string name = "d" + std::to_string(next_name_++);
       auto res = call(through_proxy, t.engine, "POST", "/v1.41/containers/" + t.id + "/rename?name=" + name, "");
@@ -117,6 +163,7 @@ class Differential {
   }
 
   std::size_t reads() const { return reads_; }
+  std::string last;  // the last change, for a failure's message
   std::size_t tracked() const { return tracked_.size(); }
 
  private:
@@ -186,6 +233,8 @@ TEST(MergedReads, MemoryAnswersAsTheEnginesDoThroughThousandsOfRandomChanges) {
       ASSERT_TRUE(f.wait_healthy(2)) << "step " << step;
       std::string why;
       ASSERT_TRUE(agrees_eventually(d, "/v1.41/containers/json?all=1", why)) << "step " << step << "\n" << why;
+      std::optional<std::string> lists;
+      ASSERT_TRUE(FlockHarness::eventually([&] { return !(lists = d.lists_differ()); })) << "step " << step << " " << *lists;
       down.start();
       ASSERT_TRUE(f.wait_healthy(3)) << "step " << step;
     }
@@ -194,11 +243,18 @@ TEST(MergedReads, MemoryAnswersAsTheEnginesDoThroughThousandsOfRandomChanges) {
       // Read-your-writes: no waiting. (Every earlier change on an engine was already seen:
       // each is waited for below.)
       const std::string target = d.random_query();
+      auto lists = d.lists_differ();
+      ASSERT_FALSE(lists) << "step " << step << " after " << d.last << ": " << *lists;
       auto diff = d.differs(target);
-      ASSERT_FALSE(diff) << "step " << step << " " << target << "\nmemory: " << diff->first << "\nlive:   " << diff->second;
+      ASSERT_FALSE(diff) << "step " << step << " after " << d.last << ": " << target << "\nmemory: " << diff->first << "\nlive:   " << diff->second;
     } else {
       ++on_engines;
+      // The whole list first, so that no change is still on its way when the next step
+      // checks read-your-writes; then the query.
       std::string why;
+      ASSERT_TRUE(agrees_eventually(d, "/v1.41/containers/json?all=1", why)) << "step " << step << "\n" << why;
+      std::optional<std::string> lists;
+      ASSERT_TRUE(FlockHarness::eventually([&] { return !(lists = d.lists_differ()); })) << "step " << step << " " << *lists;
       const std::string target = d.random_query();
       ASSERT_TRUE(agrees_eventually(d, target, why)) << "step " << step << " " << target << "\n" << why;
     }

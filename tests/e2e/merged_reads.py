@@ -49,6 +49,18 @@ class Api:
         return res.status, out
 
 
+def sorted_items(body):
+    try:
+        v = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(v, dict) and "Volumes" in v:
+        v = v["Volumes"] or []
+    if not isinstance(v, list):
+        return body
+    return sorted(json.dumps(i, sort_keys=True) for i in v)
+
+
 def q(params, filters=None):
     p = dict(params)
     if filters:
@@ -104,6 +116,17 @@ class Run:
         self.reads += 1
         if s1 != s2 or words(memory) != words(live):
             return (s1, memory, s2, live)
+        return None
+
+    def lists_differ(self):
+        """docker images, volume ls, network ls: memory and live as sets (engines list them
+        in their maps' order)."""
+        for target in ("/images/json", "/images/json?all=1", "/volumes", "/networks"):
+            s1, memory = self.proxy.call("GET", target)
+            s2, live = self.proxy.call("GET", target, headers={"Cache-Control": "no-cache"})
+            self.reads += 1
+            if s1 != s2 or sorted_items(memory) != sorted_items(live):
+                return (target, s1, memory, s2, live)
         return None
 
     def agree_eventually(self, target, deadline=5.0):
@@ -166,6 +189,16 @@ class Run:
         if kind < 3:
             self.create(through_proxy, engine)
             return through_proxy, "create"
+        if kind == 4:
+            # a volume or a network made or removed
+            api = self.api(through_proxy, engine)
+            name = "mrx%d" % self.rng.randrange(3)
+            volume = self.rng.random() < 0.5
+            if self.rng.random() < 0.5:
+                api.call("POST", "/volumes/create" if volume else "/networks/create", {"Name": name})
+            else:
+                api.call("DELETE", ("/volumes/" if volume else "/networks/") + name)
+            return through_proxy, "volume" if volume else "network"
         if kind == 3 and not through_proxy:
             # the tag moves away (and sometimes comes back): containers made from it show the ID
             e = self.engines[engine]
@@ -215,6 +248,9 @@ class Run:
             print("step %d: %s %s" % (n, "flocker" if through_proxy else "engine", self.last), file=sys.stderr)
         target = self.rng.choice(self.queries())
         if through_proxy:
+            ld = self.lists_differ()
+            if ld:
+                self.fail(n, "read-your-writes (lists) after %s through flocker" % what, ld[0], ld[1:])
             d = self.differs(target)
             if d and self.only_health_differs(d):
                 self.health_lag += 1
@@ -232,6 +268,13 @@ class Run:
             _, d = self.agree_eventually(target)
             if d:
                 self.fail(n, "memory never caught up with %s on an engine" % what, target, d)
+            start = time.monotonic()
+            ld = self.lists_differ()
+            while ld and time.monotonic() - start < 5:
+                time.sleep(0.01)
+                ld = self.lists_differ()
+            if ld:
+                self.fail(n, "memory's lists never caught up with %s on an engine" % what, ld[0], ld[1:])
 
     def fail(self, n, why, target, d):
         self.failures.append(n)
