@@ -195,7 +195,10 @@ class Run:
             name = "mrx%d" % self.rng.randrange(3)
             volume = self.rng.random() < 0.5
             if self.rng.random() < 0.5:
-                api.call("POST", "/volumes/create" if volume else "/networks/create", {"Name": name})
+                # (as the CLI asks: without CheckDuplicate an engine makes a second network of
+                # the same name, and which one a list names first is its map's order)
+                api.call("POST", "/volumes/create" if volume else "/networks/create",
+                         {"Name": name} if volume else {"Name": name, "CheckDuplicate": True})
             else:
                 api.call("DELETE", ("/volumes/" if volume else "/networks/") + name)
             return through_proxy, "volume" if volume else "network"
@@ -291,7 +294,23 @@ class Run:
                         print("  %s %s: memory %s, live %s" % (a["Names"][0], k, json.dumps(a.get(k))[:300],
                                                              json.dumps(b.get(k))[:300]))
         except (ValueError, TypeError, KeyError):
-            print("  memory (%d): %s\n  live   (%d): %s" % (d[0], d[1][:600], d[2], d[3][:600]))
+            try:  # a list of images, volumes or networks
+                memory, live = json.loads(d[1]), json.loads(d[3])
+                if isinstance(memory, dict):
+                    memory, live = memory.get("Volumes") or [], live.get("Volumes") or []
+                key = lambda x: x.get("Name") or x.get("Id")
+                m, l = {key(x): x for x in memory}, {key(x): x for x in live}
+                print("  only in memory: %s\n  only live: %s" % (sorted(set(m) - set(l)), sorted(set(l) - set(m))))
+                sm, sl = sorted_items(d[1]), sorted_items(d[3])
+                print("  %d entries in memory, %d live" % (len(sm), len(sl)))
+                for x in sorted(set(sm) ^ set(sl))[:4]:
+                    print("  %s: %s" % ("memory" if x in sm else "live", x[:400]))
+                for k in sorted(set(m) & set(l)):
+                    for f in m[k]:
+                        if m[k][f] != l[k].get(f):
+                            print("  %s %s: memory %s, live %s" % (k, f, json.dumps(m[k][f])[:200], json.dumps(l[k].get(f))[:200]))
+            except (ValueError, TypeError, KeyError, AttributeError):
+                print("  memory (%d): %s\n  live   (%d): %s" % (d[0], d[1][:600], d[2], d[3][:600]))
 
 
 def pct(values, p):
