@@ -216,6 +216,12 @@ Task<bool> ControlPlane::check(Monitor& m) {
                                       transport::make_request(http::verb::get, "/version"), opts);
     if (v.ok() && v.response.result_int() == 200) version_json = v.response.body();
   }
+  // While its event stream is open and its figures are fresh, the ping is the check: /info
+  // (a few KB to read and parse) is asked every half minute.
+  if (m.events && m.have_version && std::chrono::steady_clock::now() - m.info_stored < std::chrono::seconds(30)) {
+    set_health(m.name, true, "");
+    co_return true;
+  }
   auto info = co_await transport::call(worker_, m.address,
                                        transport::make_request(http::verb::get, "/info"), opts);
   if (!info.ok() || info.response.result_int() != 200) {
@@ -233,7 +239,7 @@ Task<bool> ControlPlane::check(Monitor& m) {
   // The figures Route's candidates carry rarely change; /info's text changes every second.
   // Written when a figure changed, or the stored /info is half a minute old.
   const auto now = std::chrono::steady_clock::now();
-  if (parsed && !vparsed && now - m.info_stored < std::chrono::seconds(30)) {
+  if (parsed && !vparsed && now - m.info_stored < std::chrono::seconds(30)) {  // (a stream just reopened)
     auto hosts = flock_.inventory.snapshot();
     const HostState* h = find_host(*hosts, m.name);
     if (h && h->ncpu == docker::int_field(root, "NCPU") && h->mem_total == docker::int_field(root, "MemTotal") &&
@@ -316,6 +322,10 @@ Task<void> ControlPlane::events_loop(std::shared_ptr<Monitor> m) {
       lines.feed(*piece, [&](std::string_view line) { batch.emplace_back(line); });
       std::vector<std::string_view> views(batch.begin(), batch.end());
       auto work = apply_events(flock_.model, flock_.execs, m->name, views);
+      if (work.daemon_reloaded) {  // (dockerd's labels come with a reload)
+        m->info_stored = {};
+        m->wake.cancel();
+      }
       if (work.relists) {
         co_await relist(worker_, m->address, m->name, flock_.model, work.relists, flock_.options.engine_timeout);
       }

@@ -169,7 +169,9 @@ EventWork apply_events(ObjectModel& model, ExecIndex& execs, const std::string& 
   for (auto line : lines) {
     auto e = docker::parse_event(line);
     if (!e || e->id.empty()) continue;
-    if (e->type == "container" && e->action.starts_with("exec_create")) {
+    if (e->type == "daemon" && e->action == "reload") {
+      work.daemon_reloaded = true;
+    } else if (e->type == "container" && e->action.starts_with("exec_create")) {
       if (!e->exec_id.empty()) execs.put(e->exec_id, host);
     } else if (e->type == "image") {
       // Tags come and go with pull, tag, untag, load, import, build, commit, delete; the

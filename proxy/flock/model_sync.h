@@ -44,6 +44,7 @@ enum Relist : unsigned { kRelistNone = 0, kRelistImages = 1, kRelistNetworks = 2
 struct EventWork {
   unsigned relists = kRelistNone;
   std::vector<std::string> reread;
+  bool daemon_reloaded = false;  // its configuration (labels) may have changed: check its /info
 };
 
 // Applies a batch of event lines from `host` to the model in one change.

@@ -452,6 +452,7 @@ std::vector<FakeDocker::Archive> FakeDocker::loads() {
 void FakeDocker::set_daemon_labels(std::vector<std::string> labels) {
   std::lock_guard lock(impl_->mu);
   impl_->daemon_labels = std::move(labels);
+  impl_->event("daemon", "reload", hex_id(name_));  // as dockerd announces a configuration reload
 }
 
 void FakeDocker::publish(const std::string& ref, int host_port) {

@@ -64,7 +64,7 @@ class FakeDocker {
   Archive image_archive(const std::string& ref);
   // Every `docker load` body received, as it was read (a stream, never whole).
   std::vector<Archive> loads();
-  // dockerd --label, as /info lists them ("key=value").
+  // dockerd --label, as /info lists them ("key=value"); announced as a daemon "reload" event.
   void set_daemon_labels(std::vector<std::string> labels);
   // A running container publishing `host_port` (announced as its start).
   void publish(const std::string& id_or_name, int host_port);
