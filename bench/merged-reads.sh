@@ -58,8 +58,10 @@ put ps3_ratio "$(awk -v m="$m" -v d="$d" 'BEGIN {printf "%.1f", m / d}')"
 # --- b. freshness, and the differential, on the same flock
 engines=()
 for i in 1 2 3; do engines+=(--engine "127.0.0.1:$(port "$i")"); done
-fresh=$(/usr/bin/python3 "$REPO/tests/e2e/merged_reads.py" --proxy "$MRP" "${engines[@]}" --image "$FLOCK_BUSYBOX" \
-  --steps "${BENCH_FRESH_STEPS:-200}" 2>&1 | tail -1)
+/usr/bin/python3 "$REPO/tests/e2e/merged_reads.py" --proxy "$MRP" "${engines[@]}" --image "$FLOCK_BUSYBOX" \
+  --steps "${BENCH_FRESH_STEPS:-200}" >"$OUT/merged-reads-differential.txt" 2>&1 || true
+fresh=$(tail -1 "$OUT/merged-reads-differential.txt")
+grep -A6 "^DIFF" "$OUT/merged-reads-differential.txt" | head -20 || true
 echo "  $fresh"
 put fresh_changes "$(sed -n 's/.*on engines (\([0-9]*\)).*/\1/p' <<<"$fresh")"
 put fresh_p50_ms "$(sed -n 's/.*p50 \([0-9.]*\) ms.*/\1/p' <<<"$fresh")"
