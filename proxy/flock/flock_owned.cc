@@ -50,10 +50,7 @@ std::string with_node(std::string inspect, const HostState& host) {
 }  // namespace
 
 Task<bool> FlockHandler::reread_container(Exchange& ex, const HostState& host, const std::string& id) {
-  auto& record = ex.record();
-  if (record.upstream.find(host.address.text) == std::string::npos) {
-    record.upstream += (record.upstream.empty() ? "" : ",") + host.address.text;
-  }
+  note_upstream(ex, host);
   co_return co_await flock::reread_container(ex.worker(), host.address, host.name, flock_.model, id,
                                              flock_.options.engine_timeout);
 }

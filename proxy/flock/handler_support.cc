@@ -121,13 +121,17 @@ http::request<http::string_body> client_request(Exchange& ex, std::string target
   return req;
 }
 
-Task<transport::CallResult> call_host(Exchange& ex, const HostState& host,
-                                      http::request<http::string_body> request,
-                                      std::chrono::milliseconds timeout) {
+void note_upstream(Exchange& ex, const HostState& host) {
   auto& record = ex.record();
   if (record.upstream.find(host.address.text) == std::string::npos) {
     record.upstream += (record.upstream.empty() ? "" : ",") + host.address.text;
   }
+}
+
+Task<transport::CallResult> call_host(Exchange& ex, const HostState& host,
+                                      http::request<http::string_body> request,
+                                      std::chrono::milliseconds timeout) {
+  note_upstream(ex, host);
   transport::CallOptions options;
   options.timeout = timeout;
   co_return co_await transport::call(ex.worker(), host.address, std::move(request), options);

@@ -48,6 +48,9 @@ Task<void> forward_to(Exchange& ex, const HostState& host);
 // end-to-end headers, and `body`.
 http::request<http::string_body> client_request(Exchange& ex, std::string target, std::string body);
 
+// Names `host` among the engines the access log says a request reached (once).
+void note_upstream(Exchange& ex, const HostState& host);
+
 // The proxy's own call to one host; timeout 0 = none.
 Task<transport::CallResult> call_host(Exchange& ex, const HostState& host,
                                       http::request<http::string_body> request,

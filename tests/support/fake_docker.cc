@@ -3,6 +3,7 @@
 #include "fake_engine.h"
 
 #include "docker/container_status.h"
+#include "docker/ps_query.h"
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -595,36 +596,8 @@ void FakeDocker::serve(Socket& s) {
       const bool all = !all_value.empty() && all_value != "0" && all_value != "false";
       // Filters as dockerd applies them: id (a prefix), name and status (a value or an
       // expression), label (k or k=v), network (name or ID, from the create body).
-      std::map<std::string, std::vector<std::string>> f;
-      simdjson::dom::parser filter_parser;
-      simdjson::dom::element filters;
-      simdjson::dom::object fobj;
-      if (!filter_parser.parse(query_value(target, "filters")).get(filters) && !filters.get_object().get(fobj)) {
-        for (auto field : fobj) {
-          auto& values = f[std::string(field.key)];
-          simdjson::dom::array arr;
-          simdjson::dom::object map;
-          if (!field.value.get_array().get(arr)) {
-            for (auto v : arr) {
-              std::string_view sv;
-              if (!v.get_string().get(sv)) values.emplace_back(sv);
-            }
-          } else if (!field.value.get_object().get(map)) {
-            for (auto v : map) values.emplace_back(v.key);
-          }
-        }
-      }
-      auto match = [&](const std::string& key, const std::string& source) {
-        if (!f.count(key) || f[key].empty()) return true;
-        for (const auto& v : f[key]) {
-          if (v == source) return true;
-          try {
-            if (std::regex_search(source, std::regex(v))) return true;
-          } catch (const std::regex_error&) {
-          }
-        }
-        return false;
-      };
+      docker::Filters f = docker::parse_filters(query_value(target, "filters")).value_or(docker::Filters{});
+      auto match = [&](const std::string& key, const std::string& source) { return docker::filter_match(f, key, source); };
       if (f.count("status") && !f["status"].empty()) all_forced = true;
       std::vector<Impl::Container*> list;
       const std::string limit = query_value(target, "limit");
