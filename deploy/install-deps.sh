@@ -15,6 +15,8 @@ PKGS=(
   iproute2 iptables util-linux procps curl jq socat netcat-openbsd bsdutils
   # SDKs in other languages
   python3-grpcio python3-protobuf python3-grpc-tools
+  # fuzzing (tests/fuzz/run.sh): clang 14 and its libFuzzer runtime (libclang_rt.fuzzer)
+  clang-14 libclang-rt-14-dev
   # benchmarks (bench/run.sh): load, the HAProxy baseline, plots
   wrk haproxy gnuplot-nox
 )

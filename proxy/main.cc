@@ -80,6 +80,11 @@ int main(int argc, char** argv) {
     ("name", po::value<std::string>()->default_value("flocker"), "the flock's Name in docker info")
     ("inventory-refresh", po::value<double>()->default_value(30), "seconds between List calls")
     ("health-interval", po::value<double>()->default_value(2), "seconds between engine checks")
+    ("engine-timeout", po::value<double>()->default_value(5),
+     "seconds the proxy's own calls to an engine may take (health checks, listings)")
+    ("engine-answer-timeout", po::value<double>()->default_value(60),
+     "seconds an engine may take to start answering a client's request (not for pulls, "
+     "builds, waits and others that answer after their work; 0: no limit)")
     ("pin-ttl", po::value<double>()->default_value(120),
      "seconds a pull stays pinned to the host where `docker run`'s create found no image")
     ("engine", po::value<std::string>(), "single-engine mode: send everything to this engine")
@@ -187,6 +192,9 @@ int main(int argc, char** argv) {
     }
     if (guard.authorize && !vm.count("decider")) return usage_error("--authorize needs --decider");
     if (vm.count("engine")) engine = vm["engine"].as<std::string>();
+    flock_options.engine_timeout = seconds_flag(vm, "engine-timeout");
+    flock_options.answer_timeout = seconds_flag(vm, "engine-answer-timeout");
+    if (flock_options.engine_timeout.count() < 100) return usage_error("--engine-timeout is too short");
     if (vm.count("decider")) {
       flock_options.decider.address = vm["decider"].as<std::string>();
       if (vm.count("decider-tls-ca") || vm.count("decider-tls-cert")) {
@@ -228,7 +236,7 @@ int main(int argc, char** argv) {
     try {
       auto address = transport::resolve_address(engine);
       flock::EngineTls(engine_tls).apply(address, nullptr);
-      inner = std::make_unique<docker::SingleEngineHandler>(std::move(address));
+      inner = std::make_unique<docker::SingleEngineHandler>(std::move(address), flock_options.answer_timeout);
     } catch (const std::exception& e) {
       return usage_error("--engine: " + std::string(e.what()));
     }
@@ -249,6 +257,7 @@ int main(int argc, char** argv) {
 
   ::signal(SIGPIPE, SIG_IGN);
   transport::Server server(options, *handler);
+  if (control) control->watch_requests(server);
   try {
     server.start();
   } catch (const std::exception& e) {

@@ -26,6 +26,11 @@ if [ "${FLOCKER_NO_SANITIZE:-0}" != 1 ]; then
     ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600
 fi
 
+if [ "${FLOCKER_NO_FUZZ:-0}" != 1 ]; then
+  echo "== fuzzing: every libFuzzer target under ASan/UBSan"
+  bash tests/fuzz/run.sh "${FLOCKER_FUZZ_SECONDS:-60}"
+fi
+
 shopt -s nullglob
 e2e=(tests/e2e/[0-9]*.sh)
 if ((${#e2e[@]})); then
@@ -34,5 +39,9 @@ if ((${#e2e[@]})); then
     echo "-- $t"
     bash "$t"
   done
+fi
+if [ "${FLOCKER_NO_SOAK:-0}" != 1 ]; then
+  echo "== soak: mixed load while engines are killed, frozen and restarted"
+  SOAK_SECONDS=${FLOCKER_SOAK_SECONDS:-150} bash bench/soak.sh
 fi
 echo "== all tests passed"

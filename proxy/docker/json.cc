@@ -1,5 +1,7 @@
 #include "docker/json.h"
 
+#include <limits>
+
 #include <boost/beast/core/string.hpp>
 #include <cstdio>
 
@@ -98,8 +100,11 @@ int64_t int_field(const dom::element& obj, std::string_view key, int64_t fallbac
   uint64_t u;
   if (!v.get_uint64().get(u)) return static_cast<int64_t>(u);
   double d;
-  if (!v.get_double().get(d)) return static_cast<int64_t>(d);
-  return fallback;
+  if (v.get_double().get(d) || d != d) return fallback;  // (NaN)
+  // Clamped: a double out of int64_t's range cast is undefined (an engine's "Created":1e300).
+  if (d >= 9223372036854775807.0) return std::numeric_limits<int64_t>::max();
+  if (d <= -9223372036854775808.0) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(d);
 }
 
 std::string_view string_field(const dom::element& obj, std::string_view key) {

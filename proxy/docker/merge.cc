@@ -211,6 +211,28 @@ std::string merge_volume_lists(const std::vector<HostBody>& replies) {
   return w.end_object().take();
 }
 
+std::optional<std::string> with_warnings(std::string_view object, const std::vector<std::string>& extra) {
+  dom::parser parser;
+  dom::object root;
+  if (parser.parse(object.data(), object.size()).get_object().get(root)) return std::nullopt;
+  dom::element warnings;
+  if (root["Warnings"].get(warnings)) return std::nullopt;
+  JsonWriter w;
+  w.begin_object();
+  for (auto field : root) {
+    w.key(field.key);
+    if (field.key != "Warnings") {
+      w.value(field.value);
+      continue;
+    }
+    w.begin_array();
+    for_each_item(field.value, [&](dom::element item) { w.value(item); });
+    for (const auto& s : extra) w.string(s);
+    w.end_array();
+  }
+  return w.end_object().take();
+}
+
 std::string merge_system_df(const std::vector<HostBody>& replies) {
   auto p = parse_all(replies);
   int64_t layers = 0;

@@ -47,6 +47,10 @@ std::string merge_system_df(const std::vector<HostBody>& replies);
 // POST /{containers,images,networks,volumes,build}/prune: arrays joined, numbers summed.
 std::string merge_prune_reports(const std::vector<HostBody>& replies);
 
+// An answer that is a JSON object with a "Warnings" member (null or an array of strings),
+// with `extra` added to its Warnings; nullopt for any other answer.
+std::optional<std::string> with_warnings(std::string_view object, const std::vector<std::string>& extra);
+
 // A body that is not the JSON expected; what() names the host.
 struct MergeError : std::runtime_error {
   using std::runtime_error::runtime_error;

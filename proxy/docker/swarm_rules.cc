@@ -4,6 +4,8 @@
 #include <boost/beast/core/string.hpp>
 #include <cctype>
 #include <regex>
+
+#include "docker/bounded_regex.h"
 #include <tuple>
 
 #include "docker/json.h"
@@ -130,6 +132,10 @@ std::optional<SwarmRule> parse_swarm_rule(std::string_view expression, std::stri
   if (value.size() >= 2 && value.front() == '/' && value.back() == '/') {
     r.kind = SwarmRule::Kind::kRegex;
     r.value = std::string(value.substr(1, value.size() - 2));
+    if (auto why = regex_too_complex(r.value); !why.empty()) {
+      error = "the regular expression is too complex: " + why;
+      return std::nullopt;
+    }
     try {
       std::regex check(r.value);
     } catch (const std::regex_error& e) {

@@ -26,6 +26,7 @@ struct ControlPlane::Monitor {
   bool healthy = false;
   bool have_version = false;
   std::chrono::steady_clock::time_point info_stored{};  // when its /info was last written
+  std::chrono::steady_clock::time_point urgent_check{};  // the last check_now that woke it
   transport::StreamCall* events = nullptr;  // the open event stream, to cancel it
 };
 
@@ -175,7 +176,55 @@ Task<void> ControlPlane::apply_inventory(const v1::ListResponse& list) {
   co_return;
 }
 
-void ControlPlane::set_health(const std::string& host, bool healthy, const std::string& why) {
+void ControlPlane::watch_requests(transport::Server& server) {
+  for (std::size_t i = 0; i < server.worker_count(); ++i) {
+    server.worker(i).set_slow_answer_hook(flock_.options.slow_answer,
+                                          [this](const std::string& address) { check_now(address); });
+  }
+  host_down_ = [&server](const std::string& address, const std::string& why) {
+    for (std::size_t i = 0; i < server.worker_count(); ++i) {
+      auto& w = server.worker(i);
+      asio::post(w.context(), [&w, address, why] {
+        if (auto n = w.pool().abort(address, why)) {
+          spdlog::warn("engine {} is down: {} request(s) to it ended", address, n);
+        }
+      });
+    }
+  };
+  host_up_ = [&server](const std::string& address) {
+    for (std::size_t i = 0; i < server.worker_count(); ++i) {
+      auto& w = server.worker(i);
+      asio::post(w.context(), [&w, address] { w.pool().revive(address); });
+    }
+  };
+}
+
+void ControlPlane::check_now(const std::string& address) {
+  asio::post(worker_.context(), [this, address] {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& [_, m] : monitors_) {
+      if (m->address.text != address || now - m->urgent_check < std::chrono::seconds(1)) continue;
+      m->urgent_check = now;
+      spdlog::debug("host {} is slow to answer a request: checking it now", m->name);
+      m->wake.cancel();
+    }
+  });
+}
+
+void ControlPlane::set_health(Monitor& m, bool healthy, const std::string& why) {
+  const std::string& host = m.name;
+  const bool was_healthy = m.healthy;
+  m.healthy = healthy;
+  if (was_healthy && !healthy) {
+    // Found down: the requests in flight to it end now (the I/O threads' and this thread's:
+    // its event stream, its listings), instead of waiting on an engine that may never answer;
+    // the I/O threads send it nothing more until it is found up again.
+    worker_.pool().abort(m.address.text, why, /*refuse_new=*/false);  // (the checks go on)
+    if (m.events) m.events->cancel();
+    if (host_down_) host_down_(m.address.text, why);
+  } else if (!was_healthy && healthy && host_up_) {
+    host_up_(m.address.text);
+  }
   // (Unchanged: nothing written. A write copies the host list, and a flock of a thousand
   // hosts is checked a hundred times a second.)
   {
@@ -206,7 +255,7 @@ Task<bool> ControlPlane::check(Monitor& m) {
   auto ping = co_await transport::call(worker_, m.address,
                                        transport::make_request(http::verb::get, "/_ping"), opts);
   if (!ping.ok() || ping.response.result_int() != 200) {
-    set_health(m.name, false, ping.ok() ? "/_ping answered " + std::to_string(ping.response.result_int())
+    set_health(m, false, ping.ok() ? "/_ping answered " + std::to_string(ping.response.result_int())
                                         : ping.error);
     co_return false;
   }
@@ -219,13 +268,13 @@ Task<bool> ControlPlane::check(Monitor& m) {
   // While its event stream is open and its figures are fresh, the ping is the check: /info
   // (a few KB to read and parse) is asked every half minute.
   if (m.events && m.have_version && std::chrono::steady_clock::now() - m.info_stored < std::chrono::seconds(30)) {
-    set_health(m.name, true, "");
+    set_health(m, true, "");
     co_return true;
   }
   auto info = co_await transport::call(worker_, m.address,
                                        transport::make_request(http::verb::get, "/info"), opts);
   if (!info.ok() || info.response.result_int() != 200) {
-    set_health(m.name, false, info.ok() ? "/info answered " + std::to_string(info.response.result_int())
+    set_health(m, false, info.ok() ? "/info answered " + std::to_string(info.response.result_int())
                                         : info.error);
     co_return false;
   }
@@ -244,7 +293,7 @@ Task<bool> ControlPlane::check(Monitor& m) {
     const HostState* h = find_host(*hosts, m.name);
     if (h && h->ncpu == docker::int_field(root, "NCPU") && h->mem_total == docker::int_field(root, "MemTotal") &&
         h->engine_labels == docker::engine_labels(root) && h->facts == docker::engine_facts(root)) {
-      set_health(m.name, true, "");
+      set_health(m, true, "");
       co_return true;
     }
   }
@@ -266,13 +315,13 @@ Task<bool> ControlPlane::check(Monitor& m) {
       h.engine_version = std::string(docker::string_field(vroot, "Version"));
     }
   });
-  set_health(m.name, true, "");
+  set_health(m, true, "");
   co_return true;
 }
 
 Task<void> ControlPlane::health_loop(std::shared_ptr<Monitor> m) {
   while (!m->stopped) {
-    m->healthy = co_await check(*m);
+    co_await check(*m);
     if (m->stopped) break;
     // While its event stream is open the engine is known alive (a crash ends the stream, and
     // the check runs at once): checked 5 times less often, so that a flock of a thousand
@@ -340,8 +389,9 @@ Task<void> ControlPlane::events_loop(std::shared_ptr<Monitor> m) {
     m->events = nullptr;
     flock_.model.mark_unsynced(m->name);  // changes from now on are not seen until a new list
     if (m->stopped) break;
-    set_health(m->name, false, "event stream lost" + (ec ? ": " + ec.message() : std::string()));
-    m->healthy = false;
+    if (m->healthy) {  // (else the check that found it down ended the stream, and said why)
+      set_health(*m, false, "event stream lost" + (ec ? ": " + ec.message() : std::string()));
+    }
     m->wake.cancel();  // re-check health now
     co_await sleep(m->retry, std::chrono::milliseconds(200));
   }

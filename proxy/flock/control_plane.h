@@ -3,6 +3,7 @@
 // loop that keeps the host's part of the object model current (flock/model_sync.h).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "flock/async_slots.h"
 #include "flock/flock.h"
+#include "transport/server.h"
 #include "transport/worker.h"
 
 namespace flocker::flock {
@@ -24,6 +26,15 @@ class ControlPlane {
   void start();
   void stop();  // idempotent; joins the thread
 
+  // No request waits on a dead engine: an engine slow to answer one of `server`'s requests
+  // is checked at once, and once found down every request in flight to it on the server's
+  // I/O threads ends (a 502 naming it, or the end of a stream). Before either starts.
+  void watch_requests(transport::Server& server);
+
+  // Checks the host at `address` (Address::text) now rather than at its next turn: a request
+  // to it is slow to answer. From any thread; at most once a second per host.
+  void check_now(const std::string& address);
+
  private:
   struct Monitor;
   transport::Task<void> inventory_loop();
@@ -31,7 +42,7 @@ class ControlPlane {
   transport::Task<void> health_loop(std::shared_ptr<Monitor> m);
   transport::Task<void> events_loop(std::shared_ptr<Monitor> m);
   transport::Task<bool> check(Monitor& m);
-  void set_health(const std::string& host, bool healthy, const std::string& why);
+  void set_health(Monitor& m, bool healthy, const std::string& why);
   transport::Task<void> sleep(transport::asio::steady_timer& timer, std::chrono::milliseconds d);
 
   Flock& flock_;
@@ -41,6 +52,8 @@ class ControlPlane {
   std::map<std::string, std::shared_ptr<Monitor>> monitors_;  // control thread only
   transport::asio::steady_timer inventory_timer_;
   AsyncSlots sync_slots_;  // hosts listing at once
+  std::function<void(const std::string&, const std::string&)> host_down_;
+  std::function<void(const std::string&)> host_up_;
   bool stopping_ = false;
   bool started_ = false;
 };

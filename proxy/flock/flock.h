@@ -29,6 +29,11 @@ struct FlockOptions {
   std::chrono::milliseconds inventory_refresh{std::chrono::seconds(30)};
   std::chrono::milliseconds health_interval{std::chrono::seconds(2)};
   std::chrono::milliseconds engine_timeout{std::chrono::seconds(5)};  // the proxy's own calls
+  // How long an engine may take to start answering a client's request (docker::answer_deadline
+  // lifts it for requests that answer after their work), and how long before a slow answer
+  // has the engine's health checked at once.
+  std::chrono::milliseconds answer_timeout{std::chrono::seconds(60)};
+  std::chrono::milliseconds slow_answer{std::chrono::seconds(1)};
   std::chrono::seconds pin_ttl{120};
   std::size_t max_create_body = 4 * 1024 * 1024;
   EngineTlsDefaults engine_tls;  // for hosts whose List entry carries no TlsSettings

@@ -430,7 +430,7 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
 
   const std::string query = docker::with_query_param(
       route.target.query, "name", forward_name.empty() ? std::nullopt : std::optional<std::string>(forward_name));
-  auto result = co_await call_host(ex, host, client_request(ex, route.target.rebuild(query), std::move(forward_body)));
+  auto result = co_await call_host(ex, host, client_request(ex, route.target.rebuild(query), std::move(forward_body)), answer_timeout(ex));
   if (!result.ok()) {
     co_await respond_host_down(ex, host, result.error);
     co_return;
@@ -510,7 +510,7 @@ Task<void> FlockHandler::decided_stream(Exchange& ex, const docker::Route& route
   if (chosen.empty()) co_return;
   if (kind == v1::OPERATION_KIND_IMAGE_PULL) co_await fill_registry_auth(ex, image, *chosen[0]);
   if (chosen.size() == 1) {
-    co_await forward_to(ex, *chosen[0]);
+    co_await forward_to(ex, *chosen[0], answer_timeout(ex));
   } else {
     co_await forward_progress(ex, chosen);
   }
@@ -606,7 +606,7 @@ Task<void> FlockHandler::create_named(Exchange& ex, const docker::Route& route, 
   }
   std::vector<Task<transport::CallResult>> calls;
   for (const auto* h : chosen) {
-    calls.push_back(call_host(ex, *h, client_request(ex, std::string(ex.request().target()), *body)));
+    calls.push_back(call_host(ex, *h, client_request(ex, std::string(ex.request().target()), *body), answer_timeout(ex)));
   }
   auto results = co_await transport::gather(std::move(calls));
   // Answer with the first success (volumes: the same everywhere; networks: one host's ID,

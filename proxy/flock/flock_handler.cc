@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "docker/answer_deadline.h"
 #include "docker/error_response.h"
 #include "docker/errors.h"
 #include "docker/system_merge.h"
@@ -94,6 +95,11 @@ Task<void> FlockHandler::relist_touched(Exchange& ex, unsigned lists) {
     reads.push_back(relist_host(ex.worker(), h, flock_.model, lists, flock_.options.engine_timeout));
   }
   co_await transport::gather(std::move(reads));
+}
+
+std::chrono::milliseconds FlockHandler::answer_timeout(Exchange& ex) const {
+  const auto method = ex.request().method();
+  return docker::answer_deadline(method, docker::classify(method, ex.request().target()), flock_.options.answer_timeout);
 }
 
 Task<void> FlockHandler::dispatch(Exchange& ex, const docker::Route& route) {

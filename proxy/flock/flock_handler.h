@@ -35,6 +35,8 @@ class FlockHandler : public transport::Handler {
   using Merge = std::string (*)(const std::vector<docker::HostBody>&);
 
   Task<void> dispatch(Exchange& ex, const docker::Route& route);
+  // How long an engine may take to start answering this client request (docker::answer_deadline).
+  std::chrono::milliseconds answer_timeout(Exchange& ex) const;
   // Which lists (model_sync's Relist bits) a request may change on the hosts it reaches.
   static unsigned lists_changed_by(http::verb method, const docker::Route& route);
   // Those lists of the hosts the request reached, read again into the model.
@@ -98,10 +100,10 @@ class FlockHandler : public transport::Handler {
                                                    const std::string& name);
   Task<std::vector<const HostState*>> network_hosts(Exchange& ex, const HostsSnapshot& hosts,
                                                     const std::string& ref);
-  // Every answer of a fan-out as a HostBody; hosts that failed are left out (logged). When an
+  // Every answer of a fan-out as a HostBody; hosts that failed are left out (logged, and added to `left`). When an
   // engine refused the request, its answer is the response and nullopt is returned.
-  Task<std::optional<std::vector<docker::HostBody>>> collect_bodies(Exchange& ex,
-                                                                    std::vector<HostReply> replies);
+  Task<std::optional<std::vector<docker::HostBody>>> collect_bodies(Exchange& ex, std::vector<HostReply> replies,
+                                                                    LeftOut& left);
 
   // flock_decided.cc: placed by the decider
   Task<void> create_container(Exchange& ex, const docker::Route& route);

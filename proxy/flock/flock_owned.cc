@@ -118,7 +118,7 @@ Task<void> FlockHandler::answer_as_engine(Exchange& ex, const HostsSnapshot& hos
   }
   const HostState& host = *healthy[any_host_turn_++ % healthy.size()];
   if (!body) {
-    co_await forward_to(ex, host);
+    co_await forward_to(ex, host, answer_timeout(ex));
     co_return;
   }
   auto result = co_await call_host(ex, host, client_request(ex, std::string(ex.request().target()), *body),
@@ -158,7 +158,7 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
   const auto method = ex.request().method();
 
   if (route.action == "json") {  // docker inspect: with the host it runs on
-    auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), ""));
+    auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), ""), answer_timeout(ex));
     if (!result.ok()) {
       co_await respond_host_down(ex, *host, result.error);
       co_return;
@@ -180,7 +180,7 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
       co_await ex.respond_error(http::status::conflict, message);
       co_return;
     }
-    auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), ""));
+    auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), ""), answer_timeout(ex));
     if (!result.ok()) {
       co_await respond_host_down(ex, *host, result.error);
       co_return;
@@ -197,7 +197,7 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
     // Small answers the model learns from: an exec ID, a state change, a removal.
     auto small = co_await ex.read_body(1 << 20);
     if (!small) co_return;
-    auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), *small));
+    auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), *small), answer_timeout(ex));
     if (!result.ok()) {
       co_await respond_host_down(ex, *host, result.error);
       co_return;
@@ -232,7 +232,7 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
     co_await respond_engine(ex, std::move(result.response));
     co_return;
   }
-  co_await forward_to(ex, *host);  // logs, attach, start, stop, wait, archive, stats, ...
+  co_await forward_to(ex, *host, answer_timeout(ex));  // logs, attach, start, stop, wait, archive, stats, ...
 }
 
 Task<void> FlockHandler::exec(Exchange& ex, const docker::Route& route) {
@@ -260,7 +260,7 @@ Task<void> FlockHandler::exec(Exchange& ex, const docker::Route& route) {
     co_await answer_as_engine(ex, hosts);
     co_return;
   }
-  co_await forward_to(ex, *host);
+  co_await forward_to(ex, *host, answer_timeout(ex));
 }
 
 Task<std::vector<const HostState*>> FlockHandler::holders(Exchange& ex, const HostsSnapshot& hosts,
@@ -314,7 +314,7 @@ Task<void> FlockHandler::image(Exchange& ex, const docker::Route& route) {
   const bool everywhere = route.action == "tag" || (route.action.empty() && ex.request().method() == http::verb::delete_);
   if (!everywhere) {  // inspect, history, get (save), push: one copy is enough
     if (route.action == "push") co_await fill_registry_auth(ex, route.id, *have[0]);
-    co_await forward_to(ex, *have[0]);
+    co_await forward_to(ex, *have[0], answer_timeout(ex));
     co_return;
   }
   // tag and remove: on every host that has it; DELETE answers are lists, joined.
@@ -322,7 +322,7 @@ Task<void> FlockHandler::image(Exchange& ex, const docker::Route& route) {
   if (!body) co_return;
   std::vector<Task<transport::CallResult>> calls;
   for (const auto* h : have) {
-    calls.push_back(call_host(ex, *h, client_request(ex, std::string(ex.request().target()), *body)));
+    calls.push_back(call_host(ex, *h, client_request(ex, std::string(ex.request().target()), *body), answer_timeout(ex)));
   }
   auto results = co_await transport::gather(std::move(calls));
   std::vector<docker::HostBody> deleted;
@@ -385,7 +385,7 @@ Task<void> FlockHandler::image_get_many(Exchange& ex, const docker::Route& route
                               "no host of the flock has all of the images: " + fmt::format("{}", fmt::join(names, ", ")));
     co_return;
   }
-  co_await forward_to(ex, *have[0]);
+  co_await forward_to(ex, *have[0], answer_timeout(ex));
 }
 
 Task<void> FlockHandler::commit(Exchange& ex, const docker::Route& route) {
@@ -393,7 +393,7 @@ Task<void> FlockHandler::commit(Exchange& ex, const docker::Route& route) {
   auto ref = docker::query_param(route.target.query, "container").value_or("");
   auto owner = co_await owner_of(ex, hosts, ref);
   if (!owner) co_return;
-  co_await forward_to(ex, *owner->second);
+  co_await forward_to(ex, *owner->second, answer_timeout(ex));
 }
 
 Task<std::vector<const HostState*>> FlockHandler::hosts_answering(
@@ -418,7 +418,7 @@ Task<void> FlockHandler::network(Exchange& ex, const docker::Route& route) {
     co_return;
   }
   if (ex.request().method() != http::verb::delete_) {
-    co_await forward_to(ex, *have[0]);
+    co_await forward_to(ex, *have[0], answer_timeout(ex));
     co_return;
   }
   // Removal: by name on every host that has a network of that name (a network shared by
@@ -428,7 +428,7 @@ Task<void> FlockHandler::network(Exchange& ex, const docker::Route& route) {
     if (const auto* n = objects->network(route.id)) name = n->name;
   }
   auto everywhere = co_await network_hosts(ex, hosts, name);
-  auto replies = co_await call_hosts(ex, everywhere, http::verb::delete_, "/networks/" + docker::url_encode(name));
+  auto replies = co_await call_hosts(ex, everywhere, http::verb::delete_, "/networks/" + docker::url_encode(name), {}, answer_timeout(ex));
   for (auto& r : replies) {
     if (!is_2xx(r.result)) {
       if (r.result.ok()) {
@@ -475,7 +475,7 @@ Task<void> FlockHandler::network_connect(Exchange& ex, const docker::Route& rout
       co_return;
     }
   }
-  auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), *body));
+  auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), *body), answer_timeout(ex));
   if (!result.ok()) {
     co_await respond_host_down(ex, *host, result.error);
     co_return;
@@ -494,12 +494,12 @@ Task<void> FlockHandler::volume(Exchange& ex, const docker::Route& route) {
     co_return;
   }
   if (ex.request().method() != http::verb::delete_) {
-    co_await forward_to(ex, *have[0]);
+    co_await forward_to(ex, *have[0], answer_timeout(ex));
     co_return;
   }
   std::vector<Task<transport::CallResult>> calls;
   for (const auto* h : have) {
-    calls.push_back(call_host(ex, *h, client_request(ex, std::string(ex.request().target()), "")));
+    calls.push_back(call_host(ex, *h, client_request(ex, std::string(ex.request().target()), ""), answer_timeout(ex)));
   }
   auto results = co_await transport::gather(std::move(calls));
   for (std::size_t i = 0; i < results.size(); ++i) {
@@ -527,7 +527,7 @@ Task<void> FlockHandler::plugin(Exchange& ex, const docker::Route& route) {
     co_await answer_as_engine(ex, hosts);
     co_return;
   }
-  co_await forward_to(ex, *have[0]);
+  co_await forward_to(ex, *have[0], answer_timeout(ex));
 }
 
 // Swarm mode: a flock is, to a client, an engine that is not in a swarm. An engine of the
@@ -538,7 +538,7 @@ Task<void> FlockHandler::swarm(Exchange& ex) {
   auto hosts = flock_.inventory.snapshot();
   for (const auto* h : healthy_hosts(*hosts)) {
     if (docker::swarm_state(h->info_json) == "inactive") {
-      co_await forward_to(ex, *h);
+      co_await forward_to(ex, *h, answer_timeout(ex));
       co_return;
     }
   }
@@ -573,7 +573,7 @@ Task<void> FlockHandler::any_host(Exchange& ex) {
     co_await ex.respond_error(http::status::service_unavailable, "no healthy host in the flock");
     co_return;
   }
-  co_await forward_to(ex, *healthy[any_host_turn_++ % healthy.size()]);
+  co_await forward_to(ex, *healthy[any_host_turn_++ % healthy.size()], answer_timeout(ex));
 }
 
 }  // namespace flocker::flock

@@ -100,12 +100,13 @@ Task<void> FlockHandler::info(Exchange& ex) {
 }
 
 Task<std::optional<std::vector<docker::HostBody>>> FlockHandler::collect_bodies(
-    Exchange& ex, std::vector<HostReply> replies) {
+    Exchange& ex, std::vector<HostReply> replies, LeftOut& left) {
   std::vector<docker::HostBody> bodies;
   for (auto& r : replies) {
     if (!r.result.ok()) {
       spdlog::warn("{} {}: {} left out: {}", ex.request_id(), std::string_view(ex.request().target()),
                    r.host->name, r.result.error);
+      left.add(*r.host, r.result.error);
       continue;
     }
     if (r.result.response.result_int() != 200) {  // the engine refused the query: its answer
@@ -171,7 +172,7 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
       if (order.before && before && before->host != h->name) windows[i].second = before->created;
     }
     called.push_back(i);
-    calls.push_back(call_host(ex, *h, transport::make_request(http::verb::get, route.target.rebuild(q), {}, ex.request_id())));
+    calls.push_back(call_host(ex, *h, transport::make_request(http::verb::get, route.target.rebuild(q), {}, ex.request_id()), answer_timeout(ex)));
   }
   auto results = co_await transport::gather(std::move(calls));
 
@@ -209,7 +210,9 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
   for (std::size_t k = 0; k < replies.size(); ++k) {
     if (replies[k].result.ok()) answered_hosts.push_back(k);
   }
-  auto collected = co_await collect_bodies(ex, std::move(replies));
+  LeftOut left;
+  left.add_down(*hosts, filter.hosts);
+  auto collected = co_await collect_bodies(ex, std::move(replies), left);
   if (!collected) co_return;
   std::vector<std::vector<Item>> live(targets.size());
   std::string failure;
@@ -265,7 +268,7 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
     }
   }
   out += ']';
-  co_await respond_json(ex, http::status::ok, std::move(out));
+  co_await respond_merged(ex, std::move(out), left);
 }
 
 Task<void> FlockHandler::merged(Exchange& ex, const docker::Route& route, Merge merge) {
@@ -276,10 +279,12 @@ Task<void> FlockHandler::merged(Exchange& ex, const docker::Route& route, Merge 
     auto read = co_await ex.read_body(1 << 20);
     if (!read) co_return;
   }
+  LeftOut left;
+  left.add_down(*hosts);
   std::optional<std::vector<docker::HostBody>> bodies = lists_from_model(ex, route, targets);
   if (!bodies) {
-    auto replies = co_await call_hosts(ex, targets, ex.request().method(), route.target.rebuild(route.target.query));
-    bodies = co_await collect_bodies(ex, std::move(replies));
+    auto replies = co_await call_hosts(ex, targets, ex.request().method(), route.target.rebuild(route.target.query), {}, answer_timeout(ex));
+    bodies = co_await collect_bodies(ex, std::move(replies), left);
     if (!bodies) co_return;
   }
   std::string merged, failure;
@@ -292,7 +297,7 @@ Task<void> FlockHandler::merged(Exchange& ex, const docker::Route& route, Merge 
     co_await ex.respond_error(http::status::bad_gateway, failure);
     co_return;
   }
-  co_await respond_json(ex, http::status::ok, std::move(merged));
+  co_await respond_merged(ex, std::move(merged), left);
 }
 
 std::optional<std::vector<docker::HostBody>> FlockHandler::lists_from_model(

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "docker/error_response.h"
+#include "docker/merge.h"
 #include "docker/system_merge.h"
 #include "transport/forward.h"
 #include "transport/gather.h"
@@ -93,12 +96,15 @@ Task<void> respond_host_down(Exchange& ex, const HostState& host, std::string_vi
   co_await ex.respond_error(http::status::bad_gateway, message);
 }
 
-Task<void> forward_to(Exchange& ex, const HostState& host) {
+Task<void> forward_to(Exchange& ex, const HostState& host, std::chrono::milliseconds answer_timeout) {
   if (!host.healthy) {
     co_await respond_host_down(ex, host);
     co_return;
   }
-  co_await transport::forward(ex, host.address);
+  transport::ForwardOptions options;
+  options.name = host.name + " (" + host.address.text + ")";
+  options.answer_timeout = answer_timeout;
+  co_await transport::forward(ex, host.address, options);
 }
 
 http::request<http::string_body> client_request(Exchange& ex, std::string target, std::string body) {
@@ -149,6 +155,35 @@ Task<std::vector<HostReply>> call_hosts(Exchange& ex, const std::vector<const Ho
   std::vector<HostReply> out;
   for (std::size_t i = 0; i < hosts.size(); ++i) out.push_back({hosts[i], std::move(results[i])});
   co_return out;
+}
+
+void LeftOut::add(const HostState& host, std::string_view why) {
+  hosts.push_back(fmt::format("{} ({}): {}", host.name, host.address.text, why));
+}
+
+void LeftOut::add_down(const HostList& all, const std::vector<std::string>& names) {
+  for (const auto& h : all) {
+    if (h.healthy || (!names.empty() && std::find(names.begin(), names.end(), h.name) == names.end())) continue;
+    add(h, h.health_error.empty() ? "unhealthy" : "unhealthy: " + h.health_error);
+  }
+}
+
+Task<void> respond_merged(Exchange& ex, std::string body, const LeftOut& left) {
+  http::response<http::string_body> res{http::status::ok, 11};
+  res.set(http::field::content_type, "application/json");
+  if (!left.hosts.empty()) {
+    std::vector<std::string> warnings;
+    std::string header;
+    for (const auto& h : left.hosts) {
+      warnings.push_back("host " + h + " (left out of this answer)");
+      header += (header.empty() ? "" : "; ") + h;
+    }
+    std::erase_if(header, [](char c) { return c == '\r' || c == '\n'; });  // one header line
+    res.set(kLeftOutHeader, header);
+    if (auto warned = docker::with_warnings(body, warnings)) body = std::move(*warned);
+  }
+  res.body() = std::move(body);
+  co_await ex.respond(std::move(res));
 }
 
 std::string base64url(std::string_view data) {

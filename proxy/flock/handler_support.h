@@ -41,8 +41,9 @@ Task<void> respond_engine(Exchange& ex, http::response<http::string_body> respon
 // "host e1 (tcp://...) is unreachable: ...": 502.
 Task<void> respond_host_down(Exchange& ex, const HostState& host, std::string_view why = {});
 
-// Streams the client's request to one host (the transport's forward).
-Task<void> forward_to(Exchange& ex, const HostState& host);
+// Streams the client's request to one host (the transport's forward); `answer_timeout`
+// bounds the wait for its answer to start (docker::answer_deadline; 0 = none).
+Task<void> forward_to(Exchange& ex, const HostState& host, std::chrono::milliseconds answer_timeout);
 
 // The client's request re-made for a buffered call: same method, target (or `target`),
 // end-to-end headers, and `body`.
@@ -51,10 +52,10 @@ http::request<http::string_body> client_request(Exchange& ex, std::string target
 // Names `host` among the engines the access log says a request reached (once).
 void note_upstream(Exchange& ex, const HostState& host);
 
-// The proxy's own call to one host; timeout 0 = none.
+// The proxy's own call to one host, answered within `timeout`.
 Task<transport::CallResult> call_host(Exchange& ex, const HostState& host,
                                       http::request<http::string_body> request,
-                                      std::chrono::milliseconds timeout = {});
+                                      std::chrono::milliseconds timeout);
 
 // The same request to several hosts at once.
 struct HostReply {
@@ -62,8 +63,21 @@ struct HostReply {
   transport::CallResult result;
 };
 Task<std::vector<HostReply>> call_hosts(Exchange& ex, const std::vector<const HostState*>& hosts,
-                                        http::verb method, std::string target, std::string body = {},
-                                        std::chrono::milliseconds timeout = {});
+                                        http::verb method, std::string target, std::string body,
+                                        std::chrono::milliseconds timeout);
+
+// The hosts a read from every host could not include, and why. The answer says so: a
+// Warnings entry where docker's answer has Warnings (docker volume ls), and always the
+// header kLeftOutHeader ("e2: engine ... is down: ...; e3: ...").
+constexpr std::string_view kLeftOutHeader = "X-Flocker-Left-Out";
+struct LeftOut {
+  std::vector<std::string> hosts;  // "e2 (tcp://...): why"
+  void add(const HostState& host, std::string_view why);
+  // The hosts of `all` that are down, among `names` (empty: all of them).
+  void add_down(const HostList& all, const std::vector<std::string>& names = {});
+};
+// A 200 with a JSON answer from several hosts, saying which were left out.
+Task<void> respond_merged(Exchange& ex, std::string body, const LeftOut& left);
 
 // Base64url, as X-Registry-Auth wants.
 std::string base64url(std::string_view data);

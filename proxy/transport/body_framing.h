@@ -30,6 +30,7 @@ class BodyFraming {
   bool error() const { return state_ == State::kError; }
   bool is_until_eof() const { return kind_ == Kind::kUntilEof; }
   bool is_none() const { return kind_ == Kind::kNone; }
+  bool is_length() const { return kind_ == Kind::kLength; }
   uint64_t payload_bytes() const { return payload_bytes_; }
 
  private:

@@ -29,6 +29,13 @@ std::string describe(const error_code& ec) {
   return ec.message();
 }
 
+// What became of a request whose connection failed: the pool may have closed it because the
+// engine was found down, which says more than "Operation canceled".
+std::string failed(const Address& upstream, const ConnectionPtr& conn, const error_code& ec) {
+  if (conn && !conn->aborted.empty()) return "engine " + upstream.text + " is down: " + conn->aborted;
+  return "engine " + upstream.text + " failed: " + describe(ec);
+}
+
 }  // namespace
 
 http::request<http::string_body> make_request(http::verb method, std::string_view target,
@@ -53,6 +60,7 @@ Task<CallResult> call(Worker& worker, const Address& upstream,
       co_return result;
     }
     auto deadline = arm(conn->socket, options.timeout);
+    Alarm slow = worker.slow_answer_alarm(upstream);
     error_code ec;
     co_await write_message(conn->socket, request.base(), request.body(), ec);
     http::response_parser<http::string_body> parser;
@@ -63,10 +71,11 @@ Task<CallResult> call(Worker& worker, const Address& upstream,
     conn->buffer.reserve(kAnswerReadSize);
     if (!ec) co_await http::async_read(conn->socket, conn->buffer, parser, ec_token(ec));
     disarm(deadline, ec);
-    if (ec && attempt == 0 && stale_pooled(conn, ec)) continue;
+    slow.cancel();
+    if (ec && attempt == 0 && conn->aborted.empty() && stale_pooled(conn, ec)) continue;
     if (ec) {
-      result.ec = ec;
-      result.error = "engine " + upstream.text + " failed: " + describe(ec);
+      result.ec = conn->aborted.empty() ? ec : asio::error::connection_aborted;
+      result.error = failed(upstream, conn, ec);
       co_return result;
     }
     result.response = parser.release();
@@ -80,7 +89,7 @@ Task<CallResult> call(Worker& worker, const Address& upstream,
 Task<std::unique_ptr<StreamCall>> StreamCall::open(Worker& worker, const Address& upstream,
                                                    http::request<http::string_body> request,
                                                    CallResult& failure,
-                                                   std::chrono::milliseconds connect_timeout) {
+                                                   std::chrono::milliseconds answer_timeout) {
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<StreamCall> call(new StreamCall);
     call->pool_ = &worker.buffers();
@@ -89,21 +98,26 @@ Task<std::unique_ptr<StreamCall>> StreamCall::open(Worker& worker, const Address
       failure.error = "cannot reach engine " + upstream.text + ": " + describe(failure.ec);
       co_return nullptr;
     }
-    auto deadline = arm(call->conn_->socket, connect_timeout);
+    // The deadline covers the response's header (an event stream's comes at once), not the
+    // stream after it.
+    auto deadline = arm(call->conn_->socket, answer_timeout);
+    Alarm slow = worker.slow_answer_alarm(upstream);
     error_code ec;
     co_await http::async_write(call->conn_->socket, request, ec_token(ec));
-    disarm(deadline, ec);
+    bool answered = false;
     if (!ec) {
-      if (co_await call->read_header(failure)) co_return call;
+      answered = co_await call->read_header(failure);
       ec = failure.ec;
-      if (!ec) co_return nullptr;  // an HTTP error status: failure holds the response
     }
-    if (attempt == 0 && stale_pooled(call->conn_, ec)) {
+    disarm(deadline, ec);
+    if (answered && !ec) co_return call;
+    if (!ec) co_return nullptr;  // an HTTP error status: failure holds the response
+    if (attempt == 0 && call->conn_->aborted.empty() && stale_pooled(call->conn_, ec)) {
       failure = {};
       continue;
     }
     failure.ec = ec;
-    failure.error = "engine " + upstream.text + " failed: " + describe(ec);
+    failure.error = failed(upstream, call->conn_, ec);
     co_return nullptr;
   }
 }
@@ -165,7 +179,7 @@ Task<bool> StreamCall::read_header(CallResult& failure) {
   conn_->buffer.reserve(kAnswerReadSize);
   co_await http::async_read_header(conn_->socket, conn_->buffer, parser, ec_token(failure.ec));
   if (failure.ec) {
-    failure.error = "engine failed: " + describe(failure.ec);
+    failure.error = conn_->aborted.empty() ? "engine failed: " + describe(failure.ec) : "engine is down: " + conn_->aborted;
     co_return false;
   }
   header_ = parser.get().base();

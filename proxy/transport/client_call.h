@@ -40,12 +40,13 @@ Task<CallResult> call(Worker& worker, const Address& upstream,
 // A request whose response body is read as it arrives.
 class StreamCall {
  public:
-  // Sends the request and reads the response header. On failure returns null and fills
-  // `failure` (ec and error; for an HTTP error status the response is read whole into it).
+  // Sends the request and reads the response header, within `answer_timeout` (0: no limit).
+  // On failure returns null and fills `failure` (ec and error; for an HTTP error status the
+  // response is read whole into it).
   static Task<std::unique_ptr<StreamCall>> open(Worker& worker, const Address& upstream,
                                                 http::request<http::string_body> request,
                                                 CallResult& failure,
-                                                std::chrono::milliseconds connect_timeout = {});
+                                                std::chrono::milliseconds answer_timeout = {});
 
   // In two steps, for a request whose body follows as raw bytes (framed as its header says):
   // start() sends the header, write() the body, read_header() waits for the response.

@@ -24,3 +24,20 @@ void disarm(const std::shared_ptr<Deadline>& d, error_code& ec) {
 }
 
 }  // namespace flocker::transport
+
+namespace flocker::transport {
+
+Alarm::Alarm(const asio::any_io_executor& ex, std::chrono::milliseconds after, std::function<void()> fire)
+    : timer_(std::make_shared<asio::steady_timer>(ex)) {
+  timer_->expires_after(after);
+  timer_->async_wait([keep = timer_, fire = std::move(fire)](error_code e) {
+    if (!e) fire();
+  });
+}
+
+void Alarm::cancel() {
+  if (timer_) timer_->cancel();
+  timer_.reset();
+}
+
+}  // namespace flocker::transport

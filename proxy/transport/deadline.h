@@ -1,8 +1,12 @@
-// A deadline on a socket's operations: if the time passes before `disarm`, the socket is
-// closed, which ends whatever waits on it, and `disarm` reports asio::error::timed_out.
+// Time limits on upstream operations.
+// - Deadline: if the time passes before `disarm`, the socket is closed, which ends whatever
+//   waits on it, and `disarm` reports asio::error::timed_out.
+// - Alarm: if the time passes before the alarm is gone, a function is called once (nothing
+//   is closed): "this engine is slow to answer, check it now".
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "net.h"
@@ -22,5 +26,18 @@ std::shared_ptr<Deadline> arm(Socket& socket, std::chrono::milliseconds timeout)
 
 // Stops the deadline; sets `ec` to timed_out if it had fired.
 void disarm(const std::shared_ptr<Deadline>& deadline, error_code& ec);
+
+class Alarm {
+ public:
+  Alarm() = default;  // none
+  Alarm(const asio::any_io_executor& ex, std::chrono::milliseconds after, std::function<void()> fire);
+  Alarm(Alarm&&) = default;
+  Alarm& operator=(Alarm&&) = default;
+  ~Alarm() { cancel(); }
+  void cancel();
+
+ private:
+  std::shared_ptr<asio::steady_timer> timer_;
+};
 
 }  // namespace flocker::transport

@@ -10,6 +10,7 @@
 
 #include "body_relay.h"
 #include "companion.h"
+#include "deadline.h"
 #include "fanout.h"
 #include "header_bytes.h"
 #include "tunnel.h"
@@ -131,6 +132,23 @@ Task<void> watch_client(Exchange& ex, Socket& upstream, Watch& w) {
 
 enum class Outcome { kReusable, kClose, kRetry };
 
+// The upstream in messages: the caller's name for it, else its address.
+std::string engine_name(const Address& upstream, const ForwardOptions& options) {
+  return options.name.empty() ? upstream.text : options.name;
+}
+
+// Why no answer came: the pool closed the connection because the engine was found down, the
+// answer deadline passed, or the connection failed.
+std::string no_answer(const Address& upstream, const ForwardOptions& options, const UpstreamConnection& conn,
+                      const error_code& ec) {
+  const std::string name = engine_name(upstream, options);
+  if (!conn.aborted.empty()) return fmt::format("engine {} is down: {}", name, conn.aborted);
+  if (ec == asio::error::timed_out) {
+    return fmt::format("engine {} did not answer within {} s", name, options.answer_timeout.count() / 1000.0);
+  }
+  return fmt::format("engine {} did not answer: {}", name, ec.message());
+}
+
 // Reads the response header; interim 1xx responses (100 Continue) are passed on as they come.
 Task<void> read_final_header(Exchange& ex, UpstreamConnection& conn,
                              std::optional<ResponseParser>& rp, error_code& ec) {
@@ -149,7 +167,8 @@ Task<void> read_final_header(Exchange& ex, UpstreamConnection& conn,
   }
 }
 
-Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, UpstreamConnection& conn) {
+Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, const ForwardOptions& options,
+                            UpstreamConnection& conn) {
   auto& req = ex.request();
   error_code ec;
   // The request header, with whatever body bytes came with it, in one write.
@@ -165,10 +184,12 @@ Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, UpstreamConne
     co_return Outcome::kClose;
   }
   if (ec) {
-    if (conn.reused && !had_body) co_return Outcome::kRetry;  // nothing of it was consumed
+    if (conn.reused && !had_body && conn.aborted.empty()) co_return Outcome::kRetry;  // nothing of it was consumed
     ex.close_after();
     co_await ex.respond_error(http::status::bad_gateway,
-                              fmt::format("engine {} failed: {}", upstream.text, ec.message()));
+                              conn.aborted.empty()
+                                  ? fmt::format("engine {} failed: {}", engine_name(upstream, options), ec.message())
+                                  : no_answer(upstream, options, conn, ec));
     co_return Outcome::kClose;
   }
   spdlog::debug("{} request header sent to {} ({} connection)", ex.request_id(), upstream.text,
@@ -179,11 +200,18 @@ Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, UpstreamConne
   Companion uploading(co_await asio::this_coro::executor);
   if (!ex.request_body().done()) uploading.start(upload(ex, conn.socket, up));
 
+  // The answer's deadline runs once the whole request is there (an upload still running
+  // sets no deadline: the engine may answer only after it), and an engine slow to answer is
+  // checked at once.
+  auto deadline = arm(conn.socket, uploading.running() ? std::chrono::milliseconds(0) : options.answer_timeout);
+  Alarm slow = ex.worker().slow_answer_alarm(upstream);
   std::optional<ResponseParser> rp;
   co_await read_final_header(ex, conn, rp, ec);
+  disarm(deadline, ec);
+  slow.cancel();
   if (ec) {
     co_await settle_upload(ex, conn.socket, uploading, up);
-    if (conn.reused && !had_body &&
+    if (conn.reused && !had_body && conn.aborted.empty() &&
         (ec == http::error::end_of_stream || ec == asio::error::connection_reset)) {
       co_return Outcome::kRetry;  // a pooled connection the engine had closed meanwhile
     }
@@ -192,9 +220,8 @@ Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, UpstreamConne
       ex.record().client_gone = true;
       co_return Outcome::kClose;
     }
-    co_await ex.respond_error(
-        http::status::bad_gateway,
-        fmt::format("engine {} did not answer: {}", upstream.text, ec.message()));
+    spdlog::warn("{} {}", ex.request_id(), no_answer(upstream, options, conn, ec));
+    co_await ex.respond_error(http::status::bad_gateway, no_answer(upstream, options, conn, ec));
     co_return Outcome::kClose;
   }
 
@@ -238,7 +265,13 @@ Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, UpstreamConne
     // A stream (or a large body): watch the client meanwhile, unless it is still uploading.
     Companion watching(co_await asio::this_coro::executor);
     if (!uploading.running()) watching.start(watch_client(ex, conn.socket, watch));
+    // A body of a told length is an answer, not a stream (dockerd streams chunked or until
+    // it closes): it too must come within the deadline; a stream is never cut for being slow.
+    auto body_deadline = arm(conn.socket, body.is_length() ? options.answer_timeout : std::chrono::milliseconds(0));
     end = co_await relay_body(conn.socket, conn.buffer, body, ex.client(), ex.worker().buffers());
+    error_code late;
+    disarm(body_deadline, late);
+    if (late) spdlog::warn("{} {}", ex.request_id(), no_answer(upstream, options, conn, late));
     if (watching.running()) {
       watch.stop = true;
       error_code ignored;
@@ -258,7 +291,7 @@ Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, UpstreamConne
 
 }  // namespace
 
-Task<void> forward(Exchange& ex, const Address& upstream) {
+Task<void> forward(Exchange& ex, const Address& upstream, const ForwardOptions& options) {
   prepare_upstream_request(ex);
   auto& record = ex.record();
   if (!record.upstream.empty()) record.upstream += ",";
@@ -273,11 +306,11 @@ Task<void> forward(Exchange& ex, const Address& upstream) {
     if (!conn) {
       co_await ex.respond_error(
           http::status::bad_gateway,
-          fmt::format("cannot reach engine {}: {}", upstream.text, ec.message()));
+          fmt::format("cannot reach engine {}: {}", engine_name(upstream, options), ec.message()));
       co_return;
     }
     ex.set_upstream_socket(&conn->socket);
-    Outcome outcome = co_await exchange_once(ex, upstream, *conn);
+    Outcome outcome = co_await exchange_once(ex, upstream, options, *conn);
     ex.set_upstream_socket(nullptr);
     if (outcome == Outcome::kRetry && attempt == 0) continue;
     if (outcome == Outcome::kReusable) pool.release(upstream, std::move(conn));

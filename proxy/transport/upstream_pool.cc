@@ -28,12 +28,29 @@ struct ConnectAttempt {
 
 }  // namespace
 
+// (Boost's error_category has a protected non-virtual destructor, by design.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+const boost::system::error_category& pool_category() {
+  struct Category : boost::system::error_category {
+    const char* name() const noexcept override { return "flocker.pool"; }
+    std::string message(int) const override { return "the engine was found down by its health check"; }
+  };
+  static const Category category;
+  return category;
+}
+#pragma GCC diagnostic pop
+
 UpstreamPool::UpstreamPool(asio::io_context& context, PoolOptions options)
     : context_(context), options_(options), sweep_timer_(context) {}
 
 Task<ConnectionPtr> UpstreamPool::acquire(const Address& upstream, error_code& ec,
                                           bool check_alive) {
   ec = {};
+  if (!down_.empty() && down_.count(upstream.text)) {
+    ec = upstream_down();
+    co_return nullptr;
+  }
   if (auto it = idle_.find(upstream.text); it != idle_.end()) {
     auto& list = it->second;
     while (!list.empty()) {
@@ -41,7 +58,7 @@ Task<ConnectionPtr> UpstreamPool::acquire(const Address& upstream, error_code& e
       list.pop_back();
       if (!check_alive || still_open(conn->socket)) {
         conn->reused = true;
-        co_return conn;
+        co_return lend(upstream, std::move(conn));
       }
     }
   }
@@ -77,10 +94,19 @@ Task<ConnectionPtr> UpstreamPool::acquire(const Address& upstream, error_code& e
     sweeping_ = true;
     asio::co_spawn(context_, sweep(), asio::detached);
   }
-  co_return std::make_unique<UpstreamConnection>(std::move(socket));
+  co_return lend(upstream, std::make_unique<UpstreamConnection>(std::move(socket)));
+}
+
+ConnectionPtr UpstreamPool::lend(const Address& upstream, ConnectionPtr connection) {
+  connection->upstream = upstream.text;
+  connection->busy = busy_;
+  busy_->by_upstream[upstream.text].insert(connection.get());
+  return connection;
 }
 
 void UpstreamPool::release(const Address& upstream, ConnectionPtr connection) {
+  connection->leave_busy();
+  if (!connection->aborted.empty()) return;
   auto& list = idle_[upstream.text];
   if (closed_ || list.size() >= options_.max_idle_per_upstream) return;  // closes it
   connection->idle_since = std::chrono::steady_clock::now();
@@ -91,6 +117,24 @@ void UpstreamPool::close_all() {
   closed_ = true;
   idle_.clear();
   sweep_timer_.cancel();
+}
+
+std::size_t UpstreamPool::abort(const std::string& upstream, const std::string& why, bool refuse_new) {
+  idle_.erase(upstream);
+  if (refuse_new) down_[upstream] = why;
+  auto it = busy_->by_upstream.find(upstream);
+  if (it == busy_->by_upstream.end()) return 0;
+  for (UpstreamConnection* c : it->second) {
+    c->aborted = why.empty() ? "it is down" : why;
+    error_code ignored;
+    c->socket.close(ignored);
+  }
+  return it->second.size();
+}
+
+std::size_t UpstreamPool::busy_count(const std::string& upstream) const {
+  auto it = busy_->by_upstream.find(upstream);
+  return it == busy_->by_upstream.end() ? 0 : it->second.size();
 }
 
 std::size_t UpstreamPool::idle_count() const {

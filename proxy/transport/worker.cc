@@ -39,4 +39,9 @@ std::string Worker::next_request_id() {
   return fmt::format("{:08x}-{:x}", id_prefix_ + index_, ++requests_);
 }
 
+Alarm Worker::slow_answer_alarm(const Address& upstream) {
+  if (!slow_hook_ || slow_after_.count() <= 0) return {};
+  return Alarm(context_.get_executor(), slow_after_, [this, upstream = upstream.text] { slow_hook_(upstream); });
+}
+
 }  // namespace flocker::transport

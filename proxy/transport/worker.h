@@ -4,11 +4,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <string>
 
+#include "address.h"
 #include "buffer_pool.h"
+#include "deadline.h"
 #include "net.h"
 #include "upstream_pool.h"
 
@@ -45,6 +48,15 @@ class Worker {
   // A short unique id for a request ("5f3a9c1e-1a").
   std::string next_request_id();
 
+  // Who to tell when an upstream has not answered a request after `after` (the flock checks
+  // that engine's health at once, rather than at its next turn). Set before the thread runs.
+  void set_slow_answer_hook(std::chrono::milliseconds after, std::function<void(const std::string& upstream)> hook) {
+    slow_after_ = after;
+    slow_hook_ = std::move(hook);
+  }
+  // An alarm for one request to `upstream` (none without a hook); destroy it once answered.
+  Alarm slow_answer_alarm(const Address& upstream);
+
  private:
   const unsigned index_;
   asio::io_context context_{1};
@@ -54,6 +66,8 @@ class Worker {
   bool draining_ = false;
   uint64_t requests_ = 0;
   uint32_t id_prefix_;
+  std::chrono::milliseconds slow_after_{0};
+  std::function<void(const std::string&)> slow_hook_;
 };
 
 }  // namespace flocker::transport

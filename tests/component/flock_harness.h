@@ -87,7 +87,8 @@ struct FlockHarness {
   explicit FlockHarness(flock::DeciderFailure failure = flock::DeciderFailure::kFail,
                         std::chrono::milliseconds decider_timeout = std::chrono::milliseconds(500),
                         std::optional<flock::GuardOptions> guard_options = std::nullopt,
-                        transport::ServerOptions options = {}) {
+                        transport::ServerOptions options = {},
+                        const std::function<void(flock::FlockOptions&)>& tune = {}) {
     for (auto* e : {&e1, &e2, &e3}) {
       auto* h = decider.inventory.add_hosts();
       h->set_name(e->name());
@@ -107,6 +108,7 @@ struct FlockHarness {
     fo.health_interval = std::chrono::milliseconds(100);
     fo.inventory_refresh = std::chrono::seconds(1);
     fo.engine_timeout = std::chrono::seconds(2);
+    if (tune) tune(fo);
     the_flock = std::make_unique<flock::Flock>(fo);
     control = std::make_unique<flock::ControlPlane>(*the_flock, transport::PoolOptions{});
     handler = std::make_unique<flock::FlockHandler>(*the_flock);
@@ -120,6 +122,7 @@ struct FlockHarness {
     options.threads = 2;
     options.grace = std::chrono::milliseconds(200);
     server = std::make_unique<transport::Server>(options, *front);
+    control->watch_requests(*server);
     server->start();
     control->start();
     wait_healthy(3);

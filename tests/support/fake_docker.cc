@@ -133,6 +133,9 @@ struct FakeDocker::Impl {
   std::vector<std::string> daemon_labels;  // dockerd --label
   std::deque<std::string> events;             // every event so far
   int event_streams = 0;
+  bool frozen = false;
+  std::condition_variable thawed;
+  std::map<std::string, Fault> faults;  // path prefix -> fault
   bool state_events = true;  // events for start, stop, kill, pause, unpause, rename
   int64_t creates = 0;       // tells apart containers created in the same second
 
@@ -357,6 +360,44 @@ void FakeDocker::start() {
   });
 }
 
+void FakeDocker::freeze(bool on) {
+  std::lock_guard lock(impl_->mu);
+  impl_->frozen = on;
+  impl_->thawed.notify_all();
+  impl_->events_cv.notify_all();
+}
+
+void FakeDocker::set_fault(const std::string& path_prefix, Fault fault) {
+  std::lock_guard lock(impl_->mu);
+  if (fault == Fault::kNone) {
+    impl_->faults.erase(path_prefix);
+  } else {
+    impl_->faults[path_prefix] = fault;
+  }
+}
+
+void FakeDocker::serve_fault(boost::asio::ip::tcp::socket& s, Fault fault) {
+  error_code ec;
+  if (fault == Fault::kHalf) {
+    static constexpr std::string_view kHalfAnswer =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"Id\":\"half";
+    asio::write(s, asio::buffer(kHalfAnswer), ec);
+  } else if (fault == Fault::kReset) {
+    static constexpr std::string_view kStreamStart =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "6\r\nfirst\n\r\n";
+    asio::write(s, asio::buffer(kStreamStart), ec);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ::linger hard{1, 0};  // close with a reset, not a FIN
+    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    s.close(ec);
+    return;
+  }
+  // Nothing more: the connection is held until the peer or stop() closes it.
+  char byte;
+  while (!ec && impl_->running) s.read_some(asio::buffer(&byte, 1), ec);
+}
+
 void FakeDocker::stop() {
   auto& im = *impl_;
   if (!im.running.exchange(false)) return;
@@ -371,6 +412,7 @@ void FakeDocker::stop() {
     im.sockets.clear();
     threads = std::move(im.threads);
     im.events_cv.notify_all();
+    im.thawed.notify_all();
   }
   for (auto& t : threads) t.join();
 }
@@ -515,6 +557,19 @@ void FakeDocker::serve(Socket& s) {
     std::string target(p.get().target());
     std::string path = target.substr(0, target.find('?'));
     if (path.starts_with("/v1.")) path = path.substr(path.find('/', 1));
+    Fault fault = Fault::kNone;
+    {
+      std::unique_lock lock(im.mu);
+      im.thawed.wait(lock, [&] { return !im.frozen || !im.running; });
+      if (!im.running) return;
+      for (const auto& [prefix, f] : im.faults) {
+        if (path.starts_with(prefix)) fault = f;
+      }
+    }
+    if (fault != Fault::kNone) {
+      serve_fault(s, fault);
+      return;
+    }
     if (path == "/images/load") {
       // docker load: the archive is read as it arrives, never whole, however large.
       p.body_limit(std::numeric_limits<uint64_t>::max());
@@ -885,14 +940,16 @@ void FakeDocker::serve(Socket& s) {
       // A live stream: chunked, every event so far (since=0) and every new one.
       const bool history = !query_value(target, "since").empty();
       ++im.event_streams;
+      // (Where the stream starts is fixed before its header goes: an event emitted once the
+      // peer has the header is in it, as with dockerd.)
+      std::size_t next = history ? 0 : im.events.size();
       lock.unlock();
       std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
       asio::write(s, asio::buffer(head), ec);
       lock.lock();
-      std::size_t next = history ? 0 : im.events.size();
       const uint64_t gen = im.generation;
       while (!ec && im.running && im.generation == gen) {
-        while (next < im.events.size() && !ec) {
+        while (next < im.events.size() && !ec && !im.frozen) {
           std::string line = im.events[next++] + "\n";
           std::string chunk = fmt::format("{:x}\r\n{}\r\n", line.size(), line);
           lock.unlock();

@@ -79,9 +79,21 @@ class FakeDocker {
   // ...) as dockerd does; off, the proxy learns of them only by reading (start always is).
   void set_state_events(bool on);
 
+  // Faults, as a hung or failing engine shows them.
+  // freeze(true): requests are read and none is answered until freeze(false), and event
+  // streams fall silent: a SIGSTOPped dockerd, whose kernel still accepts connections.
+  void freeze(bool on);
+  // Requests whose path (without /vX.Y) starts with `path_prefix` get the fault instead of
+  // their answer: kNever holds the connection without answering; kHalf sends a header that
+  // promises a body and half of it, then nothing; kReset starts a chunked 200 stream, then
+  // resets the connection. kNone removes the fault.
+  enum class Fault { kNone, kNever, kHalf, kReset };
+  void set_fault(const std::string& path_prefix, Fault fault);
+
  private:
   struct Impl;
   void serve(boost::asio::ip::tcp::socket& socket);
+  void serve_fault(boost::asio::ip::tcp::socket& socket, Fault fault);
   std::unique_ptr<Impl> impl_;
   std::string name_;
   int port_;

@@ -148,3 +148,14 @@ TEST(MergeVersion, LowestApiVersionOfAnyHost) {
   EXPECT_EQ(compare_api_versions("1.9", "1.41"), -1);
   EXPECT_EQ(compare_api_versions("1.41", "1.41"), 0);
 }
+
+TEST(Merge, WarningsAreAddedWhereTheAnswerHasThem) {
+  auto volumes = with_warnings(R"({"Volumes":[{"Name":"v"}],"Warnings":null})", {"host e2 left out"});
+  ASSERT_TRUE(volumes);
+  EXPECT_EQ(*volumes, R"({"Volumes":[{"Name":"v"}],"Warnings":["host e2 left out"]})");
+  auto more = with_warnings(R"({"Warnings":["w1"],"X":1})", {"w2"});
+  ASSERT_TRUE(more);
+  EXPECT_EQ(*more, R"({"Warnings":["w1","w2"],"X":1})");
+  EXPECT_FALSE(with_warnings("[]", {"w"}));            // a list has no Warnings
+  EXPECT_FALSE(with_warnings(R"({"Id":"x"})", {"w"}));  // nor has every object
+}
