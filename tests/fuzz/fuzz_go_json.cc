@@ -19,6 +19,16 @@ namespace {
   std::fprintf(stderr, "invariant broken: %s\n", what);
   std::abort();
 }
+// A \uD800-\uDFFF escape: a lone surrogate, which Go decodes (as U+FFFD) and simdjson refuses.
+bool has_surrogate_escape(std::string_view v) {
+  for (std::size_t i = 0; i + 3 < v.size(); ++i) {
+    if (v[i] == '\\' && v[i + 1] == 'u' && (v[i + 2] == 'd' || v[i + 2] == 'D') &&
+        std::string_view("89abcdefABCDEF").find(v[i + 3]) != std::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
+}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -37,8 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     docker::dom::element root;
     auto err = parser.parse(value.data(), value.size()).get(root);
     // simdjson refuses numbers out of double's range (Go's syntax pass does not look).
-    if (err && err != simdjson::NUMBER_ERROR &&
-        err != simdjson::DEPTH_ERROR) {
+    // And strings with lone surrogate escapes ("\uDFFF"), which Go accepts (found in CI).
+    if (err && err != simdjson::NUMBER_ERROR && err != simdjson::DEPTH_ERROR &&
+        !(err == simdjson::STRING_ERROR && has_surrogate_escape(value))) {
       std::fprintf(stderr, "simdjson: %s\n", simdjson::error_message(err));
       fail("Go reads a value simdjson does not");
     }
