@@ -220,8 +220,9 @@ Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, const Forward
       ex.record().client_gone = true;
       co_return Outcome::kClose;
     }
-    spdlog::warn("{} {}", ex.request_id(), no_answer(upstream, options, conn, ec));
-    co_await ex.respond_error(http::status::bad_gateway, no_answer(upstream, options, conn, ec));
+    const std::string why = no_answer(upstream, options, conn, ec);
+    spdlog::warn("{} {}", ex.request_id(), why);
+    co_await ex.respond_error(http::status::bad_gateway, why);
     co_return Outcome::kClose;
   }
 
