@@ -8,10 +8,11 @@
 # registry on 127.0.0.1:BASE+50, decider on BASE+20; each engine in its own network namespace
 # at tcp://198.18.X.i:2375, X = BASE/100 % 256, see deploy/flock-lib.sh), FLOCK_NETNS=0 (the
 # engines on 127.0.0.1:BASE+i in the host's network instead), FLOCKER_LISTEN (default
-# tcp://127.0.0.1:2375).
+# tcp://127.0.0.1:2375), BUILD_DIR (default build/).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 source "$repo/deploy/flock-lib.sh"
+export BUILD_DIR=${BUILD_DIR:-$repo/build}
 ENGINES=3
 LISTEN=${FLOCKER_LISTEN:-tcp://127.0.0.1:2375}
 DECIDER=127.0.0.1:$((FLOCK_PORT_BASE + 20))
@@ -30,9 +31,18 @@ case "${1:-}" in
   *) echo "usage: $0 [--engines N] | --down" >&2; exit 2 ;;
 esac
 
-why=$(flock_unavailable)
-[ -z "$why" ] || { echo "flocker: cannot start a local flock: $why" >&2; exit 1; }
+not_root() {
+  echo "flocker: cannot start a local flock: not root (it installs packages and runs dockerd:" \
+    "run it as root, or with sudo)" >&2
+  exit 1
+}
+# What is missing first (on a fresh machine that is dockerd itself; install-deps.sh asks sudo
+# when not root), then whether a flock can run here.
+[ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null || not_root
 bash "$repo/deploy/install-deps.sh"
+why=$(flock_unavailable)
+[ "$why" != "not root" ] || not_root
+[ -z "$why" ] || { echo "flocker: cannot start a local flock: $why" >&2; exit 1; }
 bash "$repo/deploy/build.sh"
 stop_all 2>/dev/null || true
 flock_up "$ENGINES"
@@ -43,14 +53,23 @@ zones=(a b c d e f g h)
 for i in $(seq 1 "$ENGINES"); do
   echo "$(flock_engine_tcp "$i") e$i zone=${zones[$(((i - 1) % 8))]}" >>"$FLOCK_DIR/hosts.txt"
 done
-setsid "$repo/build/sdk/decider/flocker-decider" --listen "$DECIDER" \
+setsid "$BUILD_DIR/sdk/decider/flocker-decider" --listen "$DECIDER" \
   --hosts-file "$FLOCK_DIR/hosts.txt" >"$FLOCK_DIR/decider.log" 2>&1 </dev/null &
 echo $! >"$FLOCK_DIR/decider.pid"
 
-setsid "$repo/build/proxy/flocker-proxy" --listen "$LISTEN" --listen "unix://$FLOCK_DIR/flocker.sock" \
+setsid "$BUILD_DIR/proxy/flocker-proxy" --listen "$LISTEN" --listen "unix://$FLOCK_DIR/flocker.sock" \
   --decider "$DECIDER" >"$FLOCK_DIR/proxy.log" 2>&1 </dev/null &
 echo $! >"$FLOCK_DIR/proxy.pid"
 flock_wait_ping "$LISTEN" 15 || { echo "flocker-proxy did not start:"; tail "$FLOCK_DIR/proxy.log"; exit 1; }
+# Up is when a `docker run` works: once the proxy has the decider's inventory and has found
+# every engine healthy (it answers _ping before).
+for _ in $(seq 1 75); do
+  healthy=$(curl -s --max-time 2 --unix-socket "$FLOCK_DIR/flocker.sock" http://flocker/info |
+    grep -o '"Healthy"' | wc -l)
+  [ "$healthy" -lt "$ENGINES" ] || break
+  sleep 0.2
+done
+[ "$healthy" -ge "$ENGINES" ] || echo "flocker: $healthy of $ENGINES engines healthy so far (see $FLOCK_DIR/proxy.log)" >&2
 
 cat <<MSG
 

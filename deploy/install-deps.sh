@@ -13,12 +13,17 @@ PKGS=(
   # end-to-end fixture: real engines, a real registry, real clients
   docker.io docker-registry busybox-static docker-compose python3-docker
   iproute2 iptables util-linux procps curl jq socat netcat-openbsd bsdutils
+  # running as a service: the image's CA bundle and strip (deploy/image), systemd-analyze and
+  # systemd-socket-activate (deploy/systemd, tests/e2e/95-service.sh)
+  ca-certificates binutils systemd
   # SDKs in other languages
-  python3-grpcio python3-protobuf python3-grpc-tools
+  python3-grpcio python3-protobuf python3-grpc-tools python3-venv python3-setuptools python3-wheel dpkg-dev file
   # fuzzing (tests/fuzz/run.sh): clang 14 and its libFuzzer runtime (libclang_rt.fuzzer)
   clang-14 libclang-rt-14-dev
   # benchmarks (bench/run.sh): load, the HAProxy baseline, plots
   wrk haproxy gnuplot-nox
+  # metrics (tests/e2e/85-metrics.sh): a real Prometheus scrapes the proxy; promtool lints
+  prometheus
 )
 # Node.js: a machine may already carry a newer node with its own npm (e.g. NodeSource);
 # Debian's npm conflicts with that, so only install Debian's when none is there.

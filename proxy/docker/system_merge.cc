@@ -50,6 +50,17 @@ std::vector<std::unique_ptr<Parsed>> parse_field(const std::vector<HostSummary>&
   return out;
 }
 
+// A size as docker's go-units writes it (BytesSize): binary units, 4 significant digits.
+std::string binary_size(double bytes) {
+  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  std::size_t i = 0;
+  while (bytes >= 1024 && i + 1 < std::size(kUnits)) {
+    bytes /= 1024;
+    ++i;
+  }
+  return fmt::format("{:.4g} {}", bytes, kUnits[i]);
+}
+
 std::string labels_text(const std::map<std::string, std::string>& labels) {
   std::string out;
   for (const auto& [k, v] : labels) out += (out.empty() ? "" : ", ") + k + "=" + v;
@@ -147,8 +158,11 @@ std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentit
       const auto& c = figures[i].counts;
       status.emplace_back("  └ Containers", fmt::format("{} ({} running, {} paused, {} stopped)", c.containers,
                                                         c.running, c.paused, c.stopped));
-      status.emplace_back("  └ Reserved CPUs", fmt::format("{}", figures[i].ncpu));
-      status.emplace_back("  └ Reserved Memory", fmt::format("{} B", figures[i].mem));
+      status.emplace_back("  └ Reserved CPUs", fmt::format("{:.4g} / {}", h.reserved_nano_cpus / 1e9,
+                                                           figures[i].ncpu));
+      status.emplace_back("  └ Reserved Memory",
+                          binary_size(static_cast<double>(h.reserved_memory)) + " / " +
+                              binary_size(static_cast<double>(figures[i].mem)));
       status.emplace_back("  └ ServerVersion", figures[i].server_version);
     }
     status.emplace_back("  └ Labels", labels_text(h.labels));

@@ -23,6 +23,10 @@ struct HostSummary {
     int64_t containers = 0, running = 0, paused = 0, stopped = 0, images = 0;
   };
   std::optional<Counts> counts = {};
+  // What its containers reserve (HostConfig.NanoCpus and Memory of those the proxy created),
+  // shown against its NCPU and MemTotal as Swarm classic's "Reserved CPUs" and "Reserved
+  // Memory" were.
+  int64_t reserved_nano_cpus = 0, reserved_memory = 0;
   // How its part of the model stands: "live" (listed, then kept by its events), "resyncing"
   // (being listed again: read from the engine meanwhile), "down".
   std::string model = {};

@@ -142,6 +142,7 @@ Task<void> ControlPlane::apply_inventory(const v1::ListResponse& list) {
       m.retry.cancel();
       if (m.events) m.events->cancel();
       flock_.model.drop_host(it->first);
+      forget_host(it->first);
       it = monitors_.erase(it);
     } else {
       ++it;
@@ -361,6 +362,7 @@ Task<void> ControlPlane::events_loop(std::shared_ptr<Monitor> m) {
       co_await sleep(m->retry, std::chrono::milliseconds(200));
       continue;
     }
+    set_event_stream(m->name, true);
     transport::LineSplitter lines;
     transport::error_code ec;
     std::vector<std::string> batch;
@@ -387,6 +389,7 @@ Task<void> ControlPlane::events_loop(std::shared_ptr<Monitor> m) {
       }
     }
     m->events = nullptr;
+    set_event_stream(m->name, false);
     flock_.model.mark_unsynced(m->name);  // changes from now on are not seen until a new list
     if (m->stopped) break;
     if (m->healthy) {  // (else the check that found it down ended the stream, and said why)

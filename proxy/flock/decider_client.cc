@@ -1,5 +1,7 @@
 #include "flock/decider_client.h"
 
+#include <flocker/sdk/metrics.h>
+#include <flocker/sdk/status_name.h>
 #include <grpcpp/grpcpp.h>
 
 #include <optional>
@@ -22,11 +24,26 @@ struct Call {
   Response response;
 };
 
+// Calls to the decider, by RPC and how they ended (a gRPC code: OK, DEADLINE_EXCEEDED,
+// UNAVAILABLE when it is down...), and how long they took.
+void count_call(const char* rpc, const grpc::Status& status,
+                std::chrono::steady_clock::time_point start) {
+  static auto& calls = metrics::global().counter(
+      "flocker_decider_client_calls_total", "Calls the proxy made to the decider, by RPC and gRPC code",
+      {"rpc", "code"});
+  static auto& seconds = metrics::global().histogram(
+      "flocker_decider_client_call_seconds", "Time the decider took to answer the proxy, by RPC",
+      {"rpc"});
+  calls.with({rpc, sdk::status_name(status.error_code())}).inc();
+  seconds.with({rpc}).observe(metrics::seconds_since(start));
+}
+
 // Starts `start(context, request, response, callback)` and suspends the coroutine until the
 // callback; resumes on the coroutine's executor.
 template <class Request, class Response, class Start>
-transport::Task<DeciderResult<Response>> invoke(std::chrono::milliseconds timeout, Request request,
-                                                Start start) {
+transport::Task<DeciderResult<Response>> invoke(const char* rpc, std::chrono::milliseconds timeout,
+                                                Request request, Start start) {
+  const auto started = std::chrono::steady_clock::now();
   auto call = std::make_shared<Call<Request, Response>>();
   call->request = std::move(request);
   call->context.set_deadline(std::chrono::system_clock::now() + timeout);
@@ -57,6 +74,7 @@ transport::Task<DeciderResult<Response>> invoke(std::chrono::milliseconds timeou
               });
       },
       asio::use_awaitable);
+  count_call(rpc, status, started);
   DeciderResult<Response> result{status, std::move(call->response)};
   co_return result;
 }
@@ -85,7 +103,7 @@ DeciderClient::DeciderClient(DeciderOptions options) : options_(std::move(option
 
 transport::Task<DeciderResult<v1::ListResponse>> DeciderClient::list(v1::ListRequest request) {
   auto result = co_await invoke<v1::ListRequest, v1::ListResponse>(
-      options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
+      "List", options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
         stub_->async()->List(ctx, req, resp, std::move(cb));
       });
   co_return result;
@@ -93,7 +111,7 @@ transport::Task<DeciderResult<v1::ListResponse>> DeciderClient::list(v1::ListReq
 
 transport::Task<DeciderResult<v1::RouteResponse>> DeciderClient::route(v1::RouteRequest request) {
   auto result = co_await invoke<v1::RouteRequest, v1::RouteResponse>(
-      options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
+      "Route", options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
         stub_->async()->Route(ctx, req, resp, std::move(cb));
       });
   co_return result;
@@ -102,7 +120,7 @@ transport::Task<DeciderResult<v1::RouteResponse>> DeciderClient::route(v1::Route
 transport::Task<DeciderResult<v1::RemapContainerResponse>> DeciderClient::remap(
     v1::RemapContainerRequest request) {
   auto result = co_await invoke<v1::RemapContainerRequest, v1::RemapContainerResponse>(
-      options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
+      "RemapContainer", options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
         stub_->async()->RemapContainer(ctx, req, resp, std::move(cb));
       });
   co_return result;
@@ -111,7 +129,7 @@ transport::Task<DeciderResult<v1::RemapContainerResponse>> DeciderClient::remap(
 transport::Task<DeciderResult<v1::RegistryAuthResponse>> DeciderClient::registry_auth(
     v1::RegistryAuthRequest request) {
   auto result = co_await invoke<v1::RegistryAuthRequest, v1::RegistryAuthResponse>(
-      options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
+      "RegistryAuth", options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
         stub_->async()->RegistryAuth(ctx, req, resp, std::move(cb));
       });
   co_return result;
@@ -120,7 +138,7 @@ transport::Task<DeciderResult<v1::RegistryAuthResponse>> DeciderClient::registry
 transport::Task<DeciderResult<v1::AuthorizeResponse>> DeciderClient::authorize(
     v1::AuthorizeRequest request) {
   auto result = co_await invoke<v1::AuthorizeRequest, v1::AuthorizeResponse>(
-      options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
+      "Authorize", options_.timeout, std::move(request), [this](auto* ctx, auto* req, auto* resp, auto cb) {
         stub_->async()->Authorize(ctx, req, resp, std::move(cb));
       });
   co_return result;

@@ -9,6 +9,7 @@
 #include "flock/decider_client.h"
 #include "flock/engine_tls.h"
 #include "flock/exec_index.h"
+#include "flock/flock_metrics.h"
 #include "flock/inventory.h"
 #include "flock/keyed_lock.h"
 #include "flock/object_model.h"
@@ -47,6 +48,7 @@ class Flock {
   const std::string id;  // the flock's ID in docker info (stable for a name)
   Inventory inventory;
   ObjectModel model;  // where every container, image, volume and network is
+  FlockMetrics metrics{inventory, model};  // read by Prometheus' scrapes; goes before them
   ExecIndex execs;
   ReservedNames names;
   PullPins pins;

@@ -54,7 +54,9 @@ Task<void> FlockHandler::bring_image(Exchange& ex, const HostsSnapshot& hosts, c
     auto copy = co_await transport::copy_body(ex.worker(), source->address, "/images/" + image + "/get",
                                               target.address, load.base(), flock_.options.engine_timeout);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (!copy.ok || load_failed(copy.response.body())) {
+    const bool loaded = copy.ok && !load_failed(copy.response.body());
+    count_image_copy(loaded, copy.bytes);
+    if (!loaded) {
       spdlog::warn("{}: copying image {} from {} to {} failed after {:.1f} s: {}", ex.request_id(), image,
                    source->name, target.name, seconds, copy.ok ? copy.response.body() : copy.error);
       co_return;

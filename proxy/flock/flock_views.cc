@@ -77,6 +77,10 @@ Task<void> FlockHandler::info(Exchange& ex) {
     const HostObjects* known = snapshot->host(h.name);
     const bool exact = known && known->synced && known->containers->unlisted == 0;
     views[i].model = !h.healthy ? "down" : exact ? "live" : "resyncing";
+    if (known) {
+      views[i].reserved_nano_cpus = known->containers->usage.nano_cpus;
+      views[i].reserved_memory = known->containers->usage.memory;
+    }
     if (h.healthy && (live || !exact)) ask.push_back(&h);
     if (live || !exact) continue;
     const auto& usage = known->containers->usage;  // (counted when its table changed)

@@ -66,6 +66,7 @@ Task<bool> GuardHandler::admit(Exchange& ex) {
   }
   const docker::Route route = docker::classify(method, target);
   const docker::EndpointClass cls = docker::endpoint_class(route, method);
+  ex.record().label = docker::class_name(cls);
   if (auto why = docker::check_endpoint(options_.policy, method, cls)) {
     co_await refuse(ex, http::status::forbidden, *why);
     co_return false;

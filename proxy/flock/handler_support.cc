@@ -7,6 +7,7 @@
 #include "docker/error_response.h"
 #include "docker/merge.h"
 #include "docker/system_merge.h"
+#include "flock/flock_metrics.h"
 #include "transport/forward.h"
 #include "transport/gather.h"
 
@@ -140,7 +141,10 @@ Task<transport::CallResult> call_host(Exchange& ex, const HostState& host,
   note_upstream(ex, host);
   transport::CallOptions options;
   options.timeout = timeout;
-  co_return co_await transport::call(ex.worker(), host.address, std::move(request), options);
+  const auto started = std::chrono::steady_clock::now();
+  auto result = co_await transport::call(ex.worker(), host.address, std::move(request), options);
+  observe_host_call(host.name, metrics::seconds_since(started), result.ok());
+  co_return result;
 }
 
 Task<std::vector<HostReply>> call_hosts(Exchange& ex, const std::vector<const HostState*>& hosts,

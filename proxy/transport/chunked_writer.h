@@ -6,6 +6,7 @@
 
 #include "exchange.h"
 #include "net.h"
+#include "request_metrics.h"
 
 namespace flocker::transport {
 
@@ -20,6 +21,7 @@ class ChunkedWriter {
 
  private:
   Exchange& ex_;
+  GaugeHold streaming_{open_streams()};
 };
 
 }  // namespace flocker::transport

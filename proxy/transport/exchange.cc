@@ -96,7 +96,7 @@ void Exchange::replay_body(std::string body) {
 }
 
 Task<void> Exchange::respond(http::response<http::string_body> response) {
-  response_started_ = true;
+  mark_response_started();
   record_.status = response.result_int();
   record_.bytes_out += response.body().size();
   response.version(parser_.get().version());

@@ -27,6 +27,9 @@ struct AccessRecord {
   std::string upstream;    // engine(s) involved
   bool hijacked = false;
   bool client_gone = false;  // the client went away before the response ended
+  // The request's class for metrics (a static string the handler sets, e.g. "containers");
+  // nullptr: "other".
+  const char* label = nullptr;
 };
 
 using RequestParser = http::request_parser<http::buffer_body>;
@@ -69,8 +72,12 @@ class Exchange {
   void close_after() { close_after_ = true; }
 
   // The state of the response, for the session's error handling.
-  bool response_started() const { return response_started_; }
-  void mark_response_started() { response_started_ = true; }
+  bool response_started() const { return answered_.has_value(); }
+  void mark_response_started() {
+    if (!answered_) answered_ = std::chrono::steady_clock::now();
+  }
+  // When the response's header went out (the request's latency ends there).
+  const std::optional<std::chrono::steady_clock::time_point>& answered() const { return answered_; }
 
  private:
   Worker& worker_;
@@ -84,7 +91,7 @@ class Exchange {
   std::string request_id_;
   AccessRecord record_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  bool response_started_ = false;
+  std::optional<std::chrono::steady_clock::time_point> answered_;
   bool close_after_ = false;
 };
 

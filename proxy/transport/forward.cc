@@ -1,4 +1,5 @@
 #include "forward.h"
+#include "request_metrics.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -239,6 +240,7 @@ Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, const Forward
     co_await asio::async_write(ex.client(), asio::buffer(head), ec_token(ec));
     if (ec) co_return Outcome::kClose;
     ex.record().hijacked = true;
+    GaugeHold hijacked(hijacked_sessions());
     auto bytes = co_await tunnel(ex.client(), ex.client_buffer(), conn.socket, conn.buffer,
                                  ex.worker().buffers());
     ex.record().bytes_in += bytes.a_to_b;
@@ -265,6 +267,8 @@ Task<Outcome> exchange_once(Exchange& ex, const Address& upstream, const Forward
   } else if (!body.done()) {
     // A stream (or a large body): watch the client meanwhile, unless it is still uploading.
     Companion watching(co_await asio::this_coro::executor);
+    std::optional<GaugeHold> streaming;
+    if (!body.is_length()) streaming.emplace(open_streams());
     if (!uploading.running()) watching.start(watch_client(ex, conn.socket, watch));
     // A body of a told length is an answer, not a stream (dockerd streams chunked or until
     // it closes): it too must come within the deadline; a stream is never cut for being slow.

@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -8,6 +9,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <set>
 #include <stdexcept>
 
 namespace flocker::transport {
@@ -61,6 +66,75 @@ void set_unix_permissions(const std::string& path, unsigned mode, const std::str
   }
 }
 
+// The listening sockets a service manager passed, by systemd's protocol (sd_listen_fds(3)):
+// LISTEN_PID names this process, LISTEN_FDS=n, the sockets are descriptors 3 .. 3+n-1. Read
+// at the first fd:// address only; each socket serves one listen address.
+class PassedSockets {
+ public:
+  // The sockets `which` names, taken; throws std::runtime_error when there are none.
+  std::vector<int> take(const FdListen& which, const std::string& text) {
+    load();
+    std::vector<int> out;
+    for (int fd : passed_) {
+      if ((!which.fd || *which.fd == fd) && taken_.insert(fd).second) out.push_back(fd);
+    }
+    if (out.empty()) throw std::runtime_error("cannot listen on " + text + ": " + why_none(which));
+    return out;
+  }
+
+ private:
+  void load() {
+    if (loaded_) return;
+    loaded_ = true;
+    const char* pid = std::getenv("LISTEN_PID");
+    const char* count = std::getenv("LISTEN_FDS");
+    if (pid && count && number(pid) == ::getpid()) {
+      const long n = number(count);
+      for (int fd = 3; n > 0 && fd < 3 + n; ++fd) {
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // ours alone, not a child's
+        passed_.push_back(fd);
+      }
+    } else if (pid) {
+      not_ours_ = pid;
+    }
+    // Taken: a process we start must not believe the sockets were passed to it.
+    ::unsetenv("LISTEN_PID");
+    ::unsetenv("LISTEN_FDS");
+    ::unsetenv("LISTEN_FDNAMES");
+  }
+
+  static long number(const char* text) {
+    long value = -1;
+    const char* end = text + std::strlen(text);
+    auto [stop, ec] = std::from_chars(text, end, value);
+    return ec == std::errc() && stop == end ? value : -1;
+  }
+
+  std::string why_none(const FdListen& which) const {
+    if (!not_ours_.empty()) {
+      return "the sockets were passed to process " + not_ours_ + ", not to this one (" +
+             std::to_string(::getpid()) + ")";
+    }
+    if (passed_.empty()) {
+      return "no sockets were passed (LISTEN_FDS): start it from a systemd .socket unit or "
+             "with systemd-socket-activate";
+    }
+    if (which.fd && taken_.count(*which.fd)) {
+      return "fd " + std::to_string(*which.fd) + " is already listed";
+    }
+    if (which.fd) {
+      return "fd " + std::to_string(*which.fd) + " was not passed (the sockets are fds 3.." +
+             std::to_string(2 + passed_.size()) + ")";
+    }
+    return "every socket passed is already listed";
+  }
+
+  bool loaded_ = false;
+  std::vector<int> passed_;
+  std::set<int> taken_;
+  std::string not_ours_;  // LISTEN_PID, when it names another process
+};
+
 }  // namespace
 
 Server::Server(ServerOptions options, Handler& handler)
@@ -78,27 +152,58 @@ Server::~Server() {
 }
 
 void Server::start() {
-  auto& ctx = workers_[0]->context();
+  PassedSockets passed;
   for (const auto& text : options_.listen) {
-    Address address = resolve_address(text, /*listening=*/true);
-    auto acceptor = std::make_unique<Acceptor>(ctx);
-    error_code ec;
-    if (address.is_unix) prepare_unix_path(address.unix_path);
-    acceptor->open(address.endpoint.protocol(), ec);
-    if (!ec && !address.is_unix) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor->bind(address.endpoint, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) throw std::runtime_error("cannot listen on " + address.text + ": " + ec.message());
-    if (address.is_unix) set_unix_permissions(address.unix_path, options_.unix_mode, options_.unix_group);
-    bound_.push_back(bound_address(address, *acceptor));
-    spdlog::info("listening on {}", bound_.back().text);
-    asio::co_spawn(ctx, accept_loop(*acceptor, bound_.back()), asio::detached);
-    acceptors_.push_back(std::move(acceptor));
+    if (auto which = parse_fd_listen(text)) {
+      for (int fd : passed.take(*which, text)) adopt_listener(fd);
+    } else {
+      open_listener(resolve_address(text, /*listening=*/true));
+    }
   }
   for (auto& w : workers_) {
     threads_.emplace_back([&ctx = w->context()] { ctx.run(); });
   }
   started_ = true;
+}
+
+void Server::open_listener(Address address) {
+  auto acceptor = std::make_unique<Acceptor>(workers_[0]->context());
+  error_code ec;
+  if (address.is_unix) prepare_unix_path(address.unix_path);
+  acceptor->open(address.endpoint.protocol(), ec);
+  if (!ec && !address.is_unix) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(address.endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + address.text + ": " + ec.message());
+  if (address.is_unix) set_unix_permissions(address.unix_path, options_.unix_mode, options_.unix_group);
+  Address bound = bound_address(address, *acceptor);
+  serve(std::move(acceptor), std::move(bound));
+}
+
+// A socket systemd bound and listens on (its mode and owner are the .socket unit's).
+void Server::adopt_listener(int fd) {
+  Address address;
+  try {
+    address = inherited_address(fd);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error("cannot listen on fd://" + std::to_string(fd) + ": " + e.what());
+  }
+  auto acceptor = std::make_unique<Acceptor>(workers_[0]->context());
+  error_code ec;
+  acceptor->assign(address.endpoint.protocol(), fd, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + address.text + ": " + ec.message());
+  serve(std::move(acceptor), std::move(address));
+}
+
+void Server::serve(std::unique_ptr<Acceptor> acceptor, Address address) {
+  if (address.inherited) {
+    spdlog::info("listening on {} (fd {}, passed by systemd)", address.text, address.fd);
+  } else {
+    spdlog::info("listening on {}", address.text);
+  }
+  bound_.push_back(std::move(address));
+  asio::co_spawn(workers_[0]->context(), accept_loop(*acceptor, bound_.back()), asio::detached);
+  acceptors_.push_back(std::move(acceptor));
 }
 
 Task<void> Server::accept_loop(Acceptor& acceptor, Address address) {
@@ -166,7 +271,7 @@ void Server::shutdown() {
         a->close(ignored);
       }
       for (const auto& b : bound_) {
-        if (b.is_unix) ::unlink(b.unix_path.c_str());
+        if (b.is_unix && !b.inherited) ::unlink(b.unix_path.c_str());
       }
     });
     for (auto& w : workers_) {

@@ -1,6 +1,6 @@
-// The proxy's front: listeners (tcp and unix), a pool of I/O threads each running its own
-// io_context (a connection lives on one thread for its whole life: no locks on the data
-// path), and graceful shutdown.
+// The proxy's front: listeners (tcp and unix, bound here or handed over by systemd), a pool
+// of I/O threads each running its own io_context (a connection lives on one thread for its
+// whole life: no locks on the data path), and graceful shutdown.
 #pragma once
 
 #include <chrono>
@@ -20,7 +20,7 @@
 namespace flocker::transport {
 
 struct ServerOptions {
-  std::vector<std::string> listen;  // tcp://HOST:PORT, unix:///path
+  std::vector<std::string> listen;  // tcp://HOST:PORT, unix:///path, fd://, fd://N
   unsigned threads = 0;             // 0: one per core
   unsigned unix_mode = 0660;        // permissions of unix sockets
   std::string unix_group;           // group of unix sockets ("" = unchanged)
@@ -40,7 +40,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds every listener and starts the threads. Throws std::runtime_error on failure.
+  // Binds every listener (or takes it from systemd: fd://) and starts the threads. Throws
+  // std::runtime_error on failure.
   void start();
   // The addresses bound (with real ports where 0 was asked).
   const std::vector<Address>& bound() const { return bound_; }
@@ -53,6 +54,9 @@ class Server {
   Worker& worker(std::size_t i) { return *workers_[i]; }
 
  private:
+  void open_listener(Address address);
+  void adopt_listener(int fd);
+  void serve(std::unique_ptr<Acceptor> acceptor, Address address);
   Task<void> accept_loop(Acceptor& acceptor, Address address);
   Task<void> drain(Worker& worker);
   Task<void> accept_tls(Worker& worker, Socket client, Peer peer);

@@ -5,6 +5,7 @@
 #include <boost/beast/core/string.hpp>
 
 #include "access_log.h"
+#include "request_metrics.h"
 #include "lingering_close.h"
 
 namespace flocker::transport {
@@ -43,6 +44,7 @@ Task<void> refuse(Socket& client, const Handler& handler, http::status status,
   error_code ec;
   co_await http::async_write(client, res, ec_token(ec));
   spdlog::warn("refused a request from {}: {} {}", peer.address, res.result_int(), message);
+  count_refused(res.result_int());
 }
 
 // Closes a connection whose client takes longer than the timeout to send a request header.
@@ -140,6 +142,7 @@ Task<void> run_session(Worker& worker, Handler& handler, Socket client, Peer pee
       }
     }
     log_access(exchange);
+    count_request(exchange);
     if (!exchange.keep_alive()) break;
   }
   if (idle) idle->stop();

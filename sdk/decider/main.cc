@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
     ("tls-cert", po::value<std::string>(), "serve TLS with this certificate (PEM file)")
     ("tls-key", po::value<std::string>(), "its key")
     ("tls-ca", po::value<std::string>(), "with --tls-cert: the proxy must present a certificate this CA signed")
+    ("metrics-listen", po::value<std::string>(),
+     "where Prometheus scrapes GET /metrics (tcp://HOST:PORT): calls, latency, decisions by "
+     "kind and host")
     ("log-level", po::value<std::string>()->default_value("info"),
      "trace, debug, info, warn, error");
 
@@ -120,6 +123,7 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     return usage_error(e.what());
   }
+  if (vm.count("metrics-listen")) options.metrics_listen = vm["metrics-listen"].as<std::string>();
   options.drain = std::chrono::milliseconds(static_cast<int64_t>(drain * 1000));
   if (!hosts_file.empty()) {
     options.on_reload = [&] {

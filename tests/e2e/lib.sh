@@ -59,9 +59,10 @@ write_hosts() {
   done
 }
 
-# Starts flocker-decider (the reference decider) on $DECIDER over $FLOCK_DIR/hosts.txt.
+# Starts flocker-decider (the reference decider) on $DECIDER over $FLOCK_DIR/hosts.txt, with
+# any further arguments given.
 start_decider() {
-  "$BUILD/sdk/decider/flocker-decider" --listen "$DECIDER" --hosts-file "$FLOCK_DIR/hosts.txt" \
+  "$BUILD/sdk/decider/flocker-decider" --listen "$DECIDER" --hosts-file "$FLOCK_DIR/hosts.txt" "$@" \
     >>"$FLOCK_DIR/decider.log" 2>&1 </dev/null &
   DECIDER_PID=$!
   E2E_PIDS+=("$DECIDER_PID")

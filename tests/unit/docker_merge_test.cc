@@ -134,6 +134,18 @@ TEST(MergeInfo, TheFlockIsOneEngine) {
   EXPECT_NE(status.find("zone=a"), std::string::npos) << status;
 }
 
+TEST(MergeInfo, ReservedCpusAndMemoryAreWhatContainersReserveOfTheHost) {
+  std::vector<HostSummary> hosts{
+      {"e1", "tcp://127.0.0.1:1", {}, true, "", R"({"NCPU":2,"MemTotal":2147483648})", ""}};
+  hosts[0].reserved_nano_cpus = 1'500'000'000;
+  hosts[0].reserved_memory = 512 * 1024 * 1024;
+  simdjson::dom::parser p;
+  auto info = parse(p, merge_info(hosts, FlockIdentity{"f", "ID", "0.1.0", "d"}));
+  std::string status = simdjson::minify(info["SystemStatus"]);
+  EXPECT_NE(status.find(R"(["  └ Reserved CPUs","1.5 / 2"])"), std::string::npos) << status;
+  EXPECT_NE(status.find(R"(["  └ Reserved Memory","512 MiB / 2 GiB"])"), std::string::npos) << status;
+}
+
 TEST(MergeVersion, LowestApiVersionOfAnyHost) {
   std::vector<HostSummary> hosts{
       {"e1", "a", {}, true, "", "", R"({"Version":"20.10","ApiVersion":"1.41","MinAPIVersion":"1.12","Os":"linux"})"},

@@ -1,10 +1,16 @@
 #include "flocker/sdk/server.h"
 
+#include "flocker/sdk/metrics.h"
+#include "flocker/sdk/metrics_server.h"
+#include "flocker/sdk/status_name.h"
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -14,10 +20,47 @@ namespace {
 
 constexpr const char* kServiceName = "flocker.v1.Decider";
 
+// Every decider built on the SDK counts its calls and decisions, for Prometheus
+// (ServeOptions::metrics_listen).
+struct DeciderMetrics {
+  metrics::Family<metrics::Counter>& calls = metrics::global().counter(
+      "flocker_decider_server_calls_total", "Calls the decider answered, by RPC and gRPC code",
+      {"rpc", "code"});
+  metrics::Family<metrics::Histogram>& seconds = metrics::global().histogram(
+      "flocker_decider_server_call_seconds", "Time the decider took to answer, by RPC", {"rpc"});
+  metrics::Family<metrics::Counter>& decisions = metrics::global().counter(
+      "flocker_decider_decisions_total",
+      "Hosts chosen by Route, by operation kind (container_create, image_pull, ...) and host",
+      {"kind", "host"});
+};
+
+DeciderMetrics& decider_metrics() {
+  static DeciderMetrics m;
+  return m;
+}
+
+// "OPERATION_KIND_CONTAINER_CREATE" -> "container_create".
+std::string kind_label(v1::OperationKind kind) {
+  std::string name = v1::OperationKind_Name(kind);
+  constexpr std::string_view prefix = "OPERATION_KIND_";
+  if (name.rfind(prefix, 0) == 0) name.erase(0, prefix.size());
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return name.empty() ? "unknown" : name;
+}
+
+grpc::Status counted(const char* rpc, std::chrono::steady_clock::time_point start,
+                     grpc::Status status) {
+  auto& m = decider_metrics();
+  m.calls.with({rpc, status_name(status.error_code())}).inc();
+  m.seconds.with({rpc}).observe(metrics::seconds_since(start));
+  return status;
+}
+
 // Runs one handler, turning an escaping exception into INTERNAL: a decider bug must reach
 // the docker user as a message, not as a crashed decider.
 template <class Handler>
-grpc::Status guarded(const char* rpc, Handler&& handler) {
+grpc::Status run_guarded(const char* rpc, Handler&& handler) {
   try {
     grpc::Status status = handler();
     if (!status.ok() && status.error_code() != grpc::StatusCode::UNIMPLEMENTED) {
@@ -34,6 +77,13 @@ grpc::Status guarded(const char* rpc, Handler&& handler) {
   }
 }
 
+// Runs one handler as run_guarded does, and counts the call.
+template <class Handler>
+grpc::Status guarded(const char* rpc, Handler&& handler) {
+  const auto start = std::chrono::steady_clock::now();
+  return counted(rpc, start, run_guarded(rpc, std::forward<Handler>(handler)));
+}
+
 // Adapts the generated service (pointer signatures, no exception safety) to sdk::Decider.
 class ServiceAdapter final : public v1::Decider::Service {
  public:
@@ -45,7 +95,14 @@ class ServiceAdapter final : public v1::Decider::Service {
   }
   grpc::Status Route(grpc::ServerContext* ctx, const v1::RouteRequest* req,
                      v1::RouteResponse* resp) override {
-    return guarded("Route", [&] { return decider_.Route(*ctx, *req, *resp); });
+    return guarded("Route", [&] {
+      auto status = decider_.Route(*ctx, *req, *resp);
+      if (status.ok()) {
+        const auto kind = kind_label(req->kind());
+        for (const auto& host : resp->hosts()) decider_metrics().decisions.with({kind, host}).inc();
+      }
+      return status;
+    });
   }
   grpc::Status RemapContainer(grpc::ServerContext* ctx, const v1::RemapContainerRequest* req,
                               v1::RemapContainerResponse* resp) override {
@@ -82,6 +139,7 @@ struct Server::Impl {
   ServiceAdapter adapter;
   ServeOptions options;
   std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<metrics::MetricsServer> metrics;
   int port = 0;
   std::once_flag shutdown_once;
 };
@@ -95,6 +153,12 @@ Server::~Server() {
 }
 
 void Server::start() {
+  if (!impl_->options.metrics_listen.empty()) {
+    decider_metrics();  // the families exist, at zero, from the first scrape
+    impl_->metrics = std::make_unique<metrics::MetricsServer>(
+        std::vector<std::string>{impl_->options.metrics_listen});
+    impl_->metrics->start();
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -133,6 +197,7 @@ void Server::shutdown() {
 
 void Server::wait() {
   if (impl_->server) impl_->server->Wait();
+  if (impl_->metrics) impl_->metrics->stop();
 }
 
 int serve(Decider& decider, const ServeOptions& options) {

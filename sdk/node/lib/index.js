@@ -34,9 +34,14 @@ const PROTO_OPTIONS = Object.freeze({
 });
 
 // Where proto/ (holding flocker/v1/decider.proto) is: options.protoDir, else
-// $FLOCKER_PROTO_DIR, else the repository's proto/ (this file is sdk/node/lib/index.js).
+// $FLOCKER_PROTO_DIR, else the package's own proto/ (npm pack copies it in: "prepack" in
+// package.json), else the repository's proto/ (this file is sdk/node/lib/index.js).
 function protoDir(options = {}) {
-  return options.protoDir || process.env.FLOCKER_PROTO_DIR || path.join(__dirname, '..', '..', '..', 'proto');
+  if (options.protoDir) return options.protoDir;
+  if (process.env.FLOCKER_PROTO_DIR) return process.env.FLOCKER_PROTO_DIR;
+  const packaged = path.join(__dirname, '..', 'proto');
+  if (fs.existsSync(path.join(packaged, 'flocker', 'v1', 'decider.proto'))) return packaged;
+  return path.join(__dirname, '..', '..', '..', 'proto');
 }
 
 const loaded = new Map();  // protoDir -> grpc package object

@@ -13,7 +13,8 @@ host, and the proxy sends the containers that use them there) round-robin like a
 else. A pinned host (docker run's pull and retried
 create) is kept when it is healthy.
 
-Run with PYTHONPATH=build/sdk/python/gen:sdk/python (see sdk/python/README.md).
+Run with PYTHONPATH=build/sdk/python/gen:sdk/python, or after pip install ./sdk/python (see
+sdk/python/README.md).
 """
 import itertools
 import json

@@ -31,6 +31,9 @@ struct ServeOptions {
   std::function<void()> on_reload;
   // Plaintext when empty.
   ServeTls tls;
+  // Where Prometheus scrapes GET /metrics (tcp://HOST:PORT); empty: no metrics listener.
+  // Calls by RPC and code, their latency, and Route's decisions by kind and host.
+  std::string metrics_listen;
 };
 
 // A running decider server. serve() is the usual entry point; Server is for programs and

@@ -1,0 +1,125 @@
+"""Builds flocker_decider with the flocker.v1 stubs generated from decider.proto (never
+committed): build_py generates them into flocker_decider/_proto of the build, and an sdist
+carries the proto. Metadata is in pyproject.toml.
+
+The proto is looked for in $FLOCKER_PROTO_DIR, then ./proto (an sdist), then ../../proto (this
+repository: pip builds a local directory in place).
+
+The generator: grpc_tools.protoc (grpcio-tools), else protoc with grpc_python_plugin from PATH
+(Debian: protobuf-compiler, protobuf-compiler-grpc; Debian's python3-grpc-tools is too old
+for this proto). The first whose decider_pb2 imports with the protobuf at hand is kept.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+from setuptools.command.sdist import sdist
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROTO = os.path.join("flocker", "v1", "decider.proto")
+
+
+def proto_root():
+    tried = [d for d in (os.environ.get("FLOCKER_PROTO_DIR"), os.path.join(HERE, "proto"),
+                         os.path.join(HERE, "..", "..", "proto")) if d]
+    for d in tried:
+        if os.path.isfile(os.path.join(d, PROTO)):
+            return os.path.normpath(d)
+    raise SystemExit(f"flocker-decider: no {PROTO} in {', '.join(tried)} "
+                     "(build from the flocker repository, or set FLOCKER_PROTO_DIR)")
+
+
+def _grpc_tools(root, out):
+    try:
+        from grpc_tools import protoc
+    except ImportError:
+        return "grpc_tools is not installed"
+    args = ["grpc_tools.protoc", f"--proto_path={root}", f"--python_out={out}",
+            f"--grpc_python_out={out}", os.path.join(root, PROTO)]
+    well_known = os.path.join(os.path.dirname(protoc.__file__), "_proto")
+    if os.path.isdir(well_known):
+        args.insert(1, f"--proto_path={well_known}")
+    return None if protoc.main(args) == 0 else "grpc_tools.protoc failed (output above)"
+
+
+def _protoc(root, out):
+    protoc = os.environ.get("PROTOC") or shutil.which("protoc")
+    plugin = shutil.which("grpc_python_plugin")
+    if not protoc or not plugin:
+        return "no protoc and grpc_python_plugin on PATH"
+    run = subprocess.run([protoc, f"--proto_path={root}", f"--python_out={out}",
+                          f"--grpc_python_out={out}", f"--plugin=protoc-gen-grpc_python={plugin}",
+                          os.path.join(root, PROTO)])
+    return None if run.returncode == 0 else f"{protoc} failed (output above)"
+
+
+def _imports(out):
+    """None when the generated decider_pb2 imports with this interpreter's protobuf."""
+    for d in (os.path.join(out, "flocker"), os.path.join(out, "flocker", "v1")):
+        open(os.path.join(d, "__init__.py"), "a").close()
+    run = subprocess.run([sys.executable, "-c", "import flocker.v1.decider_pb2"], cwd=out,
+                         env={**os.environ, "PYTHONPATH": out}, capture_output=True, text=True)
+    return None if run.returncode == 0 else "its decider_pb2 does not import: " + \
+        (run.stderr.strip().splitlines() or ["?"])[-1]
+
+
+def generate_stubs(out_dir):
+    """decider_pb2.py and decider_pb2_grpc.py into out_dir, one package; returns the files."""
+    root = proto_root()
+    failures = []
+    for name, generator in (("grpc_tools.protoc", _grpc_tools), ("protoc", _protoc)):
+        with tempfile.TemporaryDirectory() as tmp:
+            why = generator(root, tmp) or _imports(tmp)
+            if why:
+                failures.append(f"{name}: {why}")
+                print(f"flocker-decider: not using {name}: {why}")
+                continue
+            gen = os.path.join(tmp, "flocker", "v1")
+            os.makedirs(out_dir, exist_ok=True)
+            with open(os.path.join(gen, "decider_pb2.py")) as f:
+                pb2 = f.read()
+            # Messages are built as members of the module named here: this package's, not flocker.v1.
+            pb2 = pb2.replace("'flocker.v1.decider_pb2'", "__name__")
+            with open(os.path.join(out_dir, "decider_pb2.py"), "w") as f:
+                f.write(pb2)
+            with open(os.path.join(gen, "decider_pb2_grpc.py")) as f:
+                grpc_py = f.read()
+            # protoc writes `from flocker.v1 import decider_pb2 as ...`: here a sibling module.
+            grpc_py, n = re.subn(r"^from flocker\.v1 import decider_pb2 as",
+                                 "from . import decider_pb2 as", grpc_py, flags=re.M)
+            if n != 1:
+                raise SystemExit("flocker-decider: unexpected imports in the generated decider_pb2_grpc.py")
+            with open(os.path.join(out_dir, "decider_pb2_grpc.py"), "w") as f:
+                f.write(grpc_py)
+            with open(os.path.join(out_dir, "__init__.py"), "w") as f:
+                f.write(f'"""flocker.v1 stubs, generated from {PROTO.replace(os.sep, "/")} by {name} '
+                        'when this package was built."""\n')
+            print(f"flocker-decider: flocker.v1 stubs generated by {name} into {out_dir}")
+            return [os.path.join(out_dir, n) for n in ("__init__.py", "decider_pb2.py", "decider_pb2_grpc.py")]
+    raise SystemExit("flocker-decider: could not generate the flocker.v1 stubs:\n  " + "\n  ".join(failures))
+
+
+class BuildPyWithStubs(build_py):
+    def run(self):
+        super().run()
+        self._stubs = generate_stubs(os.path.join(self.build_lib, "flocker_decider", "_proto"))
+
+    def get_outputs(self, include_bytecode=1):
+        return super().get_outputs(include_bytecode) + getattr(self, "_stubs", [])
+
+
+class SdistWithProto(sdist):
+    def make_release_tree(self, base_dir, files):
+        super().make_release_tree(base_dir, files)
+        dest = os.path.join(base_dir, "proto", os.path.dirname(PROTO))
+        os.makedirs(dest, exist_ok=True)
+        shutil.copy(os.path.join(proto_root(), PROTO), dest)
+
+
+setup(packages=["flocker_decider"],  # + flocker_decider._proto, generated by build_py
+      cmdclass={"build_py": BuildPyWithStubs, "sdist": SdistWithProto})
