@@ -64,8 +64,9 @@ flock_wait_ping "$LISTEN" 15 || { echo "flocker-proxy did not start:"; tail "$FL
 # Up is when a `docker run` works: once the proxy has the decider's inventory and has found
 # every engine healthy (it answers _ping before).
 for _ in $(seq 1 75); do
+  # (no match yet is not a failure: grep's status must not end the script under pipefail)
   healthy=$(curl -s --max-time 2 --unix-socket "$FLOCK_DIR/flocker.sock" http://flocker/info |
-    grep -o '"Healthy"' | wc -l)
+    { grep -o '"Healthy"' || true; } | wc -l)
   [ "$healthy" -lt "$ENGINES" ] || break
   sleep 0.2
 done
