@@ -76,10 +76,17 @@ class FlockHandler : public transport::Handler {
   // Reads a JSON request body; when Go's decoder cannot read it, the engine answers (it reads
   // bodies before it looks objects up) and true is returned. Else `body` holds it.
   Task<bool> malformed_body(Exchange& ex, const HostsSnapshot& hosts, std::optional<std::string>& body);
+  // A host that did not answer a lookup, and why: it may hold what was not found elsewhere.
+  struct HostFailure {
+    const HostState* host = nullptr;
+    std::string why;
+  };
   // Where a container is, from the object model, else by asking every healthy host (one
-  // made on an engine a moment ago). Responds nothing.
+  // made on an engine a moment ago). Responds nothing. `unanswered`: the first host that did
+  // not answer, if any (then "not found" is not known: the owner's answer is a 502).
   Task<ModelSnapshot::ContainerLookup> locate_container(Exchange& ex, const HostsSnapshot& hosts,
-                                                        const std::string& ref);
+                                                        const std::string& ref,
+                                                        HostFailure* unanswered = nullptr);
   // The owner of a container reference; responds (an engine's 404, ambiguous, host down)
   // when none. `body`: the request body when already read.
   Task<std::optional<std::pair<ContainerRecord, const HostState*>>> owner_of(

@@ -56,7 +56,8 @@ Task<bool> FlockHandler::reread_container(Exchange& ex, const HostState& host, c
 }
 
 Task<ModelSnapshot::ContainerLookup> FlockHandler::locate_container(Exchange& ex, const HostsSnapshot& hosts,
-                                                                   const std::string& ref) {
+                                                                   const std::string& ref,
+                                                                   HostFailure* unanswered) {
   using Found = ModelSnapshot::Found;
   auto found = flock_.model.snapshot()->container(ref);
   if (found.found != Found::kNone) co_return found;
@@ -68,7 +69,10 @@ Task<ModelSnapshot::ContainerLookup> FlockHandler::locate_container(Exchange& ex
   std::vector<ContainerRecord> matches;
   std::set<std::string> ids;
   for (auto& r : replies) {
-    if (!r.result.ok()) continue;
+    if (!r.result.ok()) {
+      if (unanswered && !unanswered->host) *unanswered = {r.host, r.result.error};
+      continue;
+    }
     const unsigned status = r.result.response.result_int();
     if (status == 500 && r.result.response.body().find("Multiple IDs") != std::string::npos) {
       co_return ModelSnapshot::ContainerLookup{Found::kAmbiguous, {}};
@@ -93,12 +97,17 @@ Task<ModelSnapshot::ContainerLookup> FlockHandler::locate_container(Exchange& ex
 Task<std::optional<std::pair<ContainerRecord, const HostState*>>> FlockHandler::owner_of(
     Exchange& ex, const HostsSnapshot& hosts, const std::string& ref, const std::string* body) {
   using Found = ModelSnapshot::Found;
-  auto found = co_await locate_container(ex, hosts, ref);
+  HostFailure unanswered;
+  auto found = co_await locate_container(ex, hosts, ref, &unanswered);
   if (found.found == Found::kAmbiguous) {
     co_await ex.respond_error(http::status::internal_server_error, docker::ambiguous_prefix(ref));
     co_return std::nullopt;
   }
   const HostState* h = found.found == Found::kOne ? find_host(*hosts, found.container.host) : nullptr;
+  if (!h && unanswered.host) {  // none of those that answered has it; one did not answer
+    co_await respond_host_down(ex, *unanswered.host, unanswered.why);
+    co_return std::nullopt;
+  }
   if (!h) {  // no host has it: an engine says so, in its words for this action
     co_await answer_as_engine(ex, hosts, body);
     co_return std::nullopt;
