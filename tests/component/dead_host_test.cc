@@ -126,6 +126,21 @@ TEST(DeadHosts, HalfAnAnswerEndsAtTheDeadline) {
   EXPECT_EQ(f.request("GET", "/_ping").result_int(), 200);
 }
 
+TEST(DeadHosts, AContainerNoAnsweringHostHoldsIsA502NamingTheHostThatDidNot) {
+  FlockHarness f({}, 500ms, std::nullopt, {}, [](flock::FlockOptions& o) { quick(o, 1500ms); });
+  f.e2.add_container("web2", "busybox", 200);
+  ASSERT_TRUE(FlockHarness::eventually([&] { return f.request("GET", "/containers/web2/json").result_int() == 200; }));
+  // No host has it; e1 and e3 say so, e2 cannot: "No such container" would be a guess.
+  const std::string id(64, 'c');
+  f.e2.set_fault("/containers/" + id + "/json", FakeDocker::Fault::kReset);
+  auto inspect = f.request("GET", "/containers/" + id + "/json");
+  EXPECT_EQ(inspect.result_int(), 502) << inspect.body();
+  EXPECT_NE(inspect.body().find("host e2"), std::string::npos) << inspect.body();
+  // Once every host answers, it is docker's 404.
+  f.e2.set_fault("/containers/" + id + "/json", FakeDocker::Fault::kNone);
+  EXPECT_EQ(f.request("GET", "/containers/" + id + "/json").result_int(), 404);
+}
+
 TEST(DeadHosts, AStreamResetByItsEngineEndsTheClientsStream) {
   FlockHarness f({}, 500ms, std::nullopt, {}, [](flock::FlockOptions& o) { quick(o, 1500ms); });
   const std::string id = f.e2.add_container("web2", "busybox", 200);
