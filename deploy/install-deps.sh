@@ -24,6 +24,9 @@ PKGS=(
   wrk haproxy gnuplot-nox
   # metrics (tests/e2e/85-metrics.sh): a real Prometheus scrapes the proxy; promtool lints
   prometheus
+  # several proxies coordinated through etcd (deploy/etcd-lib.sh, deploy/coordinated,
+  # bench/coordination.sh): a local etcd 3.4 cluster and etcdctl; HAProxy is listed above
+  etcd-server etcd-client
 )
 # Node.js: a machine may already carry a newer node with its own npm (e.g. NodeSource);
 # Debian's npm conflicts with that, so only install Debian's when none is there.

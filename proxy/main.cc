@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
   // their own. (Declared after the flock, whose collectors it calls: it stops first.)
   metrics::MetricsServer metrics_server(config.metrics_listen);
   if (control) control->watch_requests(server);
+  if (the_flock && the_flock->coordination) {  // before the first request: names go through etcd
+    the_flock->coordination->start([c = control.get()] { c->refresh_inventory_now(); });
+  }
   try {
     if (!config.metrics_listen.empty()) metrics_server.start();
     server.start();
@@ -137,6 +140,7 @@ int main(int argc, char** argv) {
   server.wait();
   signals_ctx.stop();
   signal_thread.join();
+  if (the_flock && the_flock->coordination) the_flock->coordination->stop();
   if (control) control->stop();
   spdlog::info("stopped");
   return 0;

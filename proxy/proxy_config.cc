@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <flocker/sdk/etcd.h>
+
 #include "docker/policy.h"
 #include "flocker/v1/decider.pb.h"
 #include "flocker_version.h"
@@ -85,6 +87,17 @@ po::options_description proxy_options() {
     ("decider-tls-cert", po::value<std::string>(), "mutual TLS to the decider: the proxy's certificate")
     ("decider-tls-key", po::value<std::string>(), "its key")
     ("decider-tls-server-name", po::value<std::string>(), "name expected in the decider's certificate")
+    ("coordination", po::value<std::string>(),
+     "etcd://HOST:PORT[,HOST:PORT...]: several proxies of one flock share names, pull pins and the "
+     "inventory's generation through this etcd cluster")
+    ("coordination-prefix", po::value<std::string>()->default_value("/flocker/"), "where in etcd")
+    ("coordination-ttl", po::value<double>()->default_value(10),
+     "seconds: the proxy's etcd lease; a dead proxy's reservations last no longer")
+    ("coordination-timeout", po::value<double>()->default_value(2), "seconds each etcd call may take")
+    ("coordination-tls-ca", po::value<std::string>(), "TLS to etcd: the CA of the members' certificates")
+    ("coordination-tls-cert", po::value<std::string>(), "mutual TLS to etcd: the proxy's certificate")
+    ("coordination-tls-key", po::value<std::string>(), "its key")
+    ("coordination-tls-server-name", po::value<std::string>(), "name expected in the members' certificates")
     // Access control: docs/security.md.
     ("authorize", po::bool_switch(), "ask the decider's Authorize about every request (fail-closed)")
     ("authorize-body-limit", po::value<std::size_t>()->default_value(1 << 20),
@@ -113,6 +126,36 @@ std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// --coordination and its TLS and timing flags.
+flock::CoordinationOptions coordination_options(const po::variables_map& vm) {
+  flock::CoordinationOptions c;
+  try {
+    c.etcd.endpoints = etcd::parse_endpoints(vm["coordination"].as<std::string>());
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--coordination: ") + e.what());
+  }
+  c.etcd.timeout = seconds_flag(vm, "coordination-timeout");
+  if (c.etcd.timeout.count() < 100) throw UsageError("--coordination-timeout is too short");
+  const auto ttl = seconds_flag(vm, "coordination-ttl");
+  if (ttl < std::chrono::seconds(2)) throw UsageError("--coordination-ttl must be at least 2 seconds");
+  c.ttl = std::chrono::duration_cast<std::chrono::seconds>(ttl);
+  c.prefix = vm["coordination-prefix"].as<std::string>();
+  if (c.prefix.empty() || c.prefix.back() != '/') c.prefix += '/';
+  if (vm.count("coordination-tls-ca") || vm.count("coordination-tls-cert")) {
+    c.etcd.tls = true;
+    if (vm.count("coordination-tls-ca")) c.etcd.ca_pem = read_file(vm["coordination-tls-ca"].as<std::string>());
+    if (vm.count("coordination-tls-cert")) c.etcd.cert_pem = read_file(vm["coordination-tls-cert"].as<std::string>());
+    if (vm.count("coordination-tls-key")) c.etcd.key_pem = read_file(vm["coordination-tls-key"].as<std::string>());
+    if (vm.count("coordination-tls-server-name")) {
+      c.etcd.server_name = vm["coordination-tls-server-name"].as<std::string>();
+    }
+    if (c.etcd.cert_pem.empty() != c.etcd.key_pem.empty()) {
+      throw UsageError("--coordination-tls-cert and --coordination-tls-key go together");
+    }
+  }
+  return c;
 }
 
 std::vector<std::string> split_list(const std::string& list) {
@@ -274,12 +317,17 @@ ProxyConfig config_from(const po::variables_map& vm) {
         failure == "fail" ? flock::DeciderFailure::kFail : flock::DeciderFailure::kRoundRobin;
     flock_options.name = vm["name"].as<std::string>();
     flock_options.proxy_name = flock_options.name;
+    flock_options.proxy_instance = flock::draw_proxy_instance();  // per process, not a setting
     flock_options.inventory_refresh = seconds_flag(vm, "inventory-refresh");
     flock_options.health_interval = seconds_flag(vm, "health-interval");
     flock_options.pin_ttl = std::chrono::seconds(static_cast<int64_t>(seconds_flag(vm, "pin-ttl").count() / 1000));
     if (flock_options.health_interval.count() < 100) throw UsageError("--health-interval is too short");
     flock_options.engine_tls = engine_tls;
+    if (vm.count("coordination")) flock_options.coordination = coordination_options(vm);
+    flock_options.coordinated = flock_options.coordination.has_value();
   }
+
+  if (vm.count("coordination") && !vm.count("decider")) throw UsageError("--coordination needs --decider (a flock)");
 
   if (vm.count("metrics-listen")) config.metrics_listen = vm["metrics-listen"].as<std::vector<std::string>>();
   for (const auto& address : config.metrics_listen) {

@@ -205,6 +205,7 @@ std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentit
   for (const auto& h : hosts) {
     if (!h.healthy) w.string("host " + h.name + " (" + h.address + ") is unhealthy" + (h.error.empty() ? "" : ": " + h.error));
   }
+  for (const auto& warning : flock.warnings) w.string(warning);
   w.end_array();
   // What dockerd adds for older clients (api/server/router/system/system_routes.go).
   if (!api_version.empty() && compare_api_versions(api_version, "1.25") < 0) {

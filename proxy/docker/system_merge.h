@@ -37,14 +37,18 @@ struct FlockIdentity {
   std::string id;             // its ID
   std::string version;        // flocker's version
   std::string decider;        // the decider's address
+  // More lines for /info's Warnings, which the docker CLI prints at the end of docker info
+  // (e.g. another proxy serving the flock without coordination).
+  std::vector<std::string> warnings = {};
 };
 
 // GET /info: the first healthy host's info as the base (so every field the CLI reads is
 // there), with the flock's Name and ID, sums of what the flock holds (containers running/
 // paused/stopped, images), the largest host's NCPU and MemTotal (what one container can get,
 // which is what a client of one engine compares a container with), and one SystemStatus
-// block per host with its own figures, as Swarm classic had. `api_version` is the version
-// the client asked for ("" for none): older versions get the fields dockerd adds for them.
+// block per host with its own figures, as Swarm classic had; Warnings: one per unhealthy host,
+// then flock.warnings. `api_version` is the version the client asked for ("" for none): older
+// versions get the fields dockerd adds for them.
 std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentity& flock,
                        const std::string& api_version = "");
 

@@ -75,6 +75,11 @@ void ControlPlane::stop() {
   started_ = false;
 }
 
+void ControlPlane::refresh_inventory_now() {
+  flock_.inventory_stale = true;
+  asio::post(worker_.context(), [this] { inventory_timer_.cancel(); });
+}
+
 Task<void> ControlPlane::sleep(asio::steady_timer& timer, std::chrono::milliseconds d) {
   timer.expires_after(d);
   transport::error_code ec;
@@ -86,11 +91,24 @@ Task<void> ControlPlane::inventory_loop() {
   while (!stopping_) {
     v1::ListRequest request;
     request.set_proxy_name(flock_.options.proxy_name);
+    request.set_proxy_instance(flock_.options.proxy_instance);
+    request.set_coordinated(flock_.options.coordinated);
+    // Cleared before asking: a change signalled while List is in flight asks again.
+    flock_.inventory_stale = false;
     auto result = co_await flock_.decider.list(request);
     auto wait = flock_.options.inventory_refresh;
     if (result.ok()) {
       if (warned) spdlog::info("decider {} answers List again", flock_.decider.address());
       warned = false;
+      // Other proxies on this decider (empty when it does not track them: nothing known).
+      std::vector<PeerProxy> seen;
+      for (const auto& p : result.response.proxies()) {
+        seen.push_back({p.proxy_name(), p.proxy_instance(), p.coordinated()});
+      }
+      for (const auto& p : flock_.peers.update(uncoordinated_peers(
+               seen, flock_.options.proxy_instance, flock_.options.coordinated))) {
+        spdlog::warn("{}", PeerProxies::log_warning(p, flock_.options.proxy_instance));
+      }
       co_await apply_inventory(result.response);
       if (result.response.refresh_interval_seconds() > 0) {
         wait = std::chrono::seconds(result.response.refresh_interval_seconds());
@@ -104,8 +122,8 @@ Task<void> ControlPlane::inventory_loop() {
       warned = true;
       wait = std::min(wait, std::chrono::milliseconds(1000));  // retry soon
     }
-    flock_.inventory_stale = false;
-    // Woken early when a Route names an unknown host (inventory_stale), checked each second.
+    // Woken early when a Route names an unknown host or etcd's inventory generation moves
+    // (inventory_stale; refresh_inventory_now also cuts the sleep short).
     for (auto left = wait; left.count() > 0 && !stopping_ && !flock_.inventory_stale;
          left -= std::chrono::milliseconds(1000)) {
       co_await sleep(inventory_timer_, std::min(left, std::chrono::milliseconds(1000)));

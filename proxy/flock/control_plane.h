@@ -31,6 +31,9 @@ class ControlPlane {
   // I/O threads ends (a 502 naming it, or the end of a stream). Before either starts.
   void watch_requests(transport::Server& server);
 
+  // Asks the decider's List now (the inventory's generation moved in etcd). From any thread.
+  void refresh_inventory_now();
+
   // Checks the host at `address` (Address::text) now rather than at its next turn: a request
   // to it is slow to answer. From any thread; at most once a second per host.
   void check_now(const std::string& address);

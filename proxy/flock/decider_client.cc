@@ -4,25 +4,10 @@
 #include <flocker/sdk/status_name.h>
 #include <grpcpp/grpcpp.h>
 
-#include <optional>
-
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/post.hpp>
+#include "flock/grpc_await.h"
 
 namespace flocker::flock {
 namespace {
-
-namespace asio = transport::asio;
-
-// One call: its context, request and response live on the heap until gRPC's callback (on a
-// gRPC thread) has posted the completion back to the coroutine's executor.
-template <class Request, class Response>
-struct Call {
-  grpc::ClientContext context;
-  Request request;
-  Response response;
-};
 
 // Calls to the decider, by RPC and how they ended (a gRPC code: OK, DEADLINE_EXCEEDED,
 // UNAVAILABLE when it is down...), and how long they took.
@@ -44,36 +29,10 @@ template <class Request, class Response, class Start>
 transport::Task<DeciderResult<Response>> invoke(const char* rpc, std::chrono::milliseconds timeout,
                                                 Request request, Start start) {
   const auto started = std::chrono::steady_clock::now();
-  auto call = std::make_shared<Call<Request, Response>>();
+  auto call = std::make_shared<GrpcCall<Request, Response>>();
   call->request = std::move(request);
   call->context.set_deadline(std::chrono::system_clock::now() + timeout);
-  // The coroutine's own executor, named explicitly: the completion must resume the coroutine
-  // on its I/O thread (a use_awaitable handler's associated executor is not that in Boost
-  // 1.74, and resuming elsewhere races with the thread that owns the frame).
-  auto executor = co_await asio::this_coro::executor;
-  grpc::Status status = co_await asio::async_initiate<decltype(asio::use_awaitable),
-                                                      void(grpc::Status)>(
-      [&call, executor, &start](auto handler) {
-        using Handler = decltype(handler);
-        // gRPC wants a copyable callback; the handler is move-only: share it, and move it
-        // out to invoke it once, as an rvalue (an awaitable handler left in its holder would
-        // resume the coroutine again when the holder is destroyed).
-        auto held = std::make_shared<std::optional<Handler>>(std::move(handler));
-        auto work = std::make_shared<asio::executor_work_guard<asio::any_io_executor>>(executor);
-        // The callback must not own `call`: gRPC keeps the callback in the call's own arena,
-        // which the ClientContext in `call` releases. The coroutine owns `call` and resumes
-        // only after the callback has posted, as gRPC's callback examples do.
-        start(&call->context, &call->request, &call->response,
-              [held, work, executor](grpc::Status s) {
-                asio::post(executor, [held, work, s]() mutable {
-                  Handler h = std::move(**held);
-                  held->reset();
-                  work->reset();
-                  std::move(h)(s);
-                });
-              });
-      },
-      asio::use_awaitable);
+  grpc::Status status = co_await await_grpc(call, std::move(start));
   count_call(rpc, status, started);
   DeciderResult<Response> result{status, std::move(call->response)};
   co_return result;

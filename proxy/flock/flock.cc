@@ -30,6 +30,26 @@ Flock::Flock(FlockOptions opts)
       id(flock_id(options.name)),
       pins(options.pin_ttl),
       decider(options.decider),
-      fallback({}) {}
+      fallback({}) {
+  if (options.coordination) {
+    coordination = std::make_unique<Coordination>(*options.coordination, options.proxy_instance);
+  }
+}
+
+std::optional<std::string> Flock::find_pin(const std::string& client, const std::string& image) {
+  if (auto pin = pins.find(client, image)) return pin;
+  if (coordination) return coordination->pinned(client, image);
+  return std::nullopt;
+}
+
+void Flock::remember_pin(const std::string& client, const std::string& image, const std::string& host) {
+  pins.remember(client, image, host);
+  if (coordination) coordination->pin(client, image, host, options.pin_ttl);
+}
+
+void Flock::forget_pin(const std::string& client, const std::string& image) {
+  pins.forget(client, image);
+  if (coordination) coordination->unpin(client, image);
+}
 
 }  // namespace flocker::flock

@@ -4,8 +4,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 
+#include "flock/coordination.h"
 #include "flock/decider_client.h"
 #include "flock/engine_tls.h"
 #include "flock/exec_index.h"
@@ -13,6 +16,7 @@
 #include "flock/inventory.h"
 #include "flock/keyed_lock.h"
 #include "flock/object_model.h"
+#include "flock/peer_proxies.h"
 #include "flock/pull_pins.h"
 #include "flock/reserved_names.h"
 #include "flock/single_flight.h"
@@ -25,6 +29,10 @@ enum class DeciderFailure { kFail, kRoundRobin };
 struct FlockOptions {
   std::string name = "flocker";         // the flock's Name in docker info
   std::string proxy_name;               // ListRequest.proxy_name
+  // ListRequest.proxy_instance: drawn at start (draw_proxy_instance), unique per process.
+  std::string proxy_instance;
+  // ListRequest.coordinated: names are shared with the flock's other proxies (--coordination).
+  bool coordinated = false;
   DeciderOptions decider;
   DeciderFailure on_decider_failure = DeciderFailure::kFail;
   std::chrono::milliseconds inventory_refresh{std::chrono::seconds(30)};
@@ -38,6 +46,8 @@ struct FlockOptions {
   std::chrono::seconds pin_ttl{120};
   std::size_t max_create_body = 4 * 1024 * 1024;
   EngineTlsDefaults engine_tls;  // for hosts whose List entry carries no TlsSettings
+  // --coordination: names, pull pins and the inventory's generation shared through etcd.
+  std::optional<CoordinationOptions> coordination;
 };
 
 class Flock {
@@ -52,12 +62,23 @@ class Flock {
   ExecIndex execs;
   ReservedNames names;
   PullPins pins;
+  // With --coordination (else null): started by start_coordination(), before requests.
+  std::unique_ptr<Coordination> coordination;
   SingleFlight image_copies;  // one copy of an image to a host at a time
   KeyedLock network_follows;  // the creates that may move a network, one at a time per network
   DeciderClient decider;
+  // Other proxies on this flock's decider that names are not kept unique with (set after each
+  // List answer; warned about in the log and docker info).
+  PeerProxies peers;
   // --decider-failure=round-robin, and Route answering UNIMPLEMENTED: the reference
   // decider's policy, in process.
   decider::RoundRobinDecider fallback;
+
+  // docker run's pull pins (flock/pull_pins.h): this proxy's own, and with --coordination
+  // those every proxy of the flock made (a client's three requests may reach three proxies).
+  std::optional<std::string> find_pin(const std::string& client, const std::string& image);
+  void remember_pin(const std::string& client, const std::string& image, const std::string& host);
+  void forget_pin(const std::string& client, const std::string& image);
 
   // An optional RPC that answered UNIMPLEMENTED is not asked again for a while.
   bool skip_remap() const { return now_ns() < remap_unimplemented_until_; }

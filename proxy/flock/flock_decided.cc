@@ -300,10 +300,16 @@ Task<bool> FlockHandler::remap(Exchange& ex, const HostState& host, const std::s
   if (result.response.has_name() && result.response.name() != name) {
     name = result.response.name();
     if (!name.empty()) {
-      auto taken = flock_.model.snapshot()->container_by_name(name);
-      if (taken || !names.reserve(name)) {
-        std::string holder = "(a container being created)";
-        if (taken) holder = taken->id;
+      std::string holder;
+      if (auto taken = flock_.model.snapshot()->container_by_name(name)) {
+        holder = taken->id;
+      } else if (auto claim = co_await names.reserve(name); claim == Claim::kUnavailable) {
+        co_await respond_coordination_down(ex, names.problem());
+        co_return false;
+      } else if (claim == Claim::kTaken) {
+        holder = names.holder();
+      }
+      if (!holder.empty()) {
         const std::string message = docker::name_conflict(name, holder);
         co_await ex.respond_error(http::status::conflict, message);
         co_return false;
@@ -375,13 +381,21 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
   }
   const Limits limits = limits_of(root);
   std::string name = docker::query_param(route.target.query, "name").value_or("");
-  NameReservations names(flock_.names);
+  NameReservations names(flock_.names, flock_.coordination.get(), ex.request_id());
+  // With --coordination a create fails closed while etcd cannot vouch for names.
+  if (flock_.coordination && !flock_.coordination->available()) {
+    co_await respond_coordination_down(ex, flock_.coordination->unavailable_message());
+    co_return;
+  }
   if (!name.empty()) {  // names are unique across the flock
     std::string holder;
     if (auto taken = flock_.model.snapshot()->container_by_name(name)) {
       holder = taken->id;
-    } else if (!names.reserve(name)) {
-      holder = "(a container being created)";
+    } else if (auto claim = co_await names.reserve(name); claim == Claim::kUnavailable) {
+      co_await respond_coordination_down(ex, names.problem());
+      co_return;
+    } else if (claim == Claim::kTaken) {
+      holder = names.holder();
     } else {
       // Not known here: a container made on an engine a moment ago (its event not seen yet)
       // may have it. Ask every host; the reservation above keeps the name meanwhile.
@@ -409,7 +423,7 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
   req.set_query(route.target.query);
   for (auto& r : placement->requirements) *req.add_requirements() = std::move(r);
   add_rules(req, rules, *flock_.model.snapshot());
-  if (auto pin = flock_.pins.find(client, normalized)) req.set_pinned_host(*pin);
+  if (auto pin = flock_.find_pin(client, normalized)) req.set_pinned_host(*pin);
   const std::set<std::string>* allowed = placement->allowed ? &*placement->allowed : nullptr;
   auto chosen = co_await decide(ex, hosts, req, allowed);
   if (chosen.empty()) co_return;
@@ -437,7 +451,7 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
   }
   const unsigned status = result.response.result_int();
   if (status == 201) {
-    if (!req.pinned_host().empty()) flock_.pins.forget(client, normalized);
+    if (!req.pinned_host().empty()) flock_.forget_pin(client, normalized);
     docker::dom::parser created;
     docker::dom::element answer;
     if (!created.parse(result.response.body()).get(answer)) {
@@ -458,7 +472,7 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
     }
   } else if (status == 404 && result.response.body().find("No such image") != std::string::npos) {
     // docker run pulls next, then creates again: both must come here.
-    flock_.pins.remember(client, normalized, host.name);
+    flock_.remember_pin(client, normalized, host.name);
   }
   co_await respond_engine(ex, std::move(result.response));
 }
@@ -504,7 +518,7 @@ Task<void> FlockHandler::decided_stream(Exchange& ex, const docker::Route& route
   req.set_image(image);
   req.set_query(route.target.query);
   if (!image.empty()) {
-    if (auto pin = flock_.pins.find(client_key(ex), docker::normalize_image(image))) req.set_pinned_host(*pin);
+    if (auto pin = flock_.find_pin(client_key(ex), docker::normalize_image(image))) req.set_pinned_host(*pin);
   }
   auto chosen = co_await decide(ex, hosts, req);
   if (chosen.empty()) co_return;

@@ -180,11 +180,29 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
   }
   if (route.action == "rename") {  // names stay unique across the flock
     const std::string name = docker::query_param(route.target.query, "name").value_or("");
-    NameReservations names(flock_.names);
-    auto taken = flock_.model.snapshot()->container_by_name(name);
-    if (!name.empty() && ((taken && taken->id != record.id) || !names.reserve(name))) {
-      std::string holder = "(a container being renamed)";
-      if (taken) holder = taken->id;
+    NameReservations names(flock_.names, flock_.coordination.get(), ex.request_id());
+    if (flock_.coordination && !flock_.coordination->available()) {
+      co_await respond_coordination_down(ex, flock_.coordination->unavailable_message());
+      co_return;
+    }
+    std::string holder;
+    if (auto taken = flock_.model.snapshot()->container_by_name(name); !name.empty() && taken) {
+      if (taken->id != record.id) holder = taken->id;
+    } else if (!name.empty()) {
+      auto claim = co_await names.reserve(name);
+      if (claim == Claim::kUnavailable) {
+        co_await respond_coordination_down(ex, names.problem());
+        co_return;
+      }
+      if (claim == Claim::kTaken) {
+        holder = names.holder();
+      } else if (flock_.coordination) {
+        // Another proxy may have given the name a moment ago (its event not seen here yet).
+        auto holder_now = co_await name_owner(ex, flock_.inventory.snapshot(), std::string(bare_name(name)));
+        if (holder_now && holder_now->id != record.id) holder = holder_now->id;
+      }
+    }
+    if (!holder.empty()) {
       const std::string message = "Error when allocating new name: " + docker::name_conflict(name, holder);
       co_await ex.respond_error(http::status::conflict, message);
       co_return;

@@ -100,7 +100,9 @@ Task<void> FlockHandler::info(Exchange& ex) {
     }
   }
   const auto route = docker::classify(ex.request().method(), ex.request().target());
-  co_await respond_json(ex, http::status::ok, docker::merge_info(views, identity(flock_), route.target.version));
+  auto flock_identity = identity(flock_);
+  flock_identity.warnings = flock_.peers.info_warnings();  // other proxies without coordination
+  co_await respond_json(ex, http::status::ok, docker::merge_info(views, flock_identity, route.target.version));
 }
 
 Task<std::optional<std::vector<docker::HostBody>>> FlockHandler::collect_bodies(

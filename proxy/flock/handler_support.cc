@@ -1,6 +1,7 @@
 #include "flock/handler_support.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -95,6 +96,11 @@ Task<void> respond_host_down(Exchange& ex, const HostState& host, std::string_vi
   const std::string_view reason = why.empty() ? std::string_view(host.health_error) : why;
   if (!reason.empty()) message += ": " + std::string(reason);
   co_await ex.respond_error(http::status::bad_gateway, message);
+}
+
+Task<void> respond_coordination_down(Exchange& ex, const std::string& message) {
+  spdlog::warn("{}: {}", ex.request_id(), message);
+  co_await ex.respond_error(http::status::service_unavailable, message);
 }
 
 Task<void> forward_to(Exchange& ex, const HostState& host, std::chrono::milliseconds answer_timeout) {

@@ -40,6 +40,8 @@ Task<void> respond_json(Exchange& ex, http::status status, std::string body);
 Task<void> respond_engine(Exchange& ex, http::response<http::string_body> response);
 // "host e1 (tcp://...) is unreachable: ...": 502.
 Task<void> respond_host_down(Exchange& ex, const HostState& host, std::string_view why = {});
+// "etcd (...) is unavailable ...": 503, logged (a create or rename refused, fail-closed).
+Task<void> respond_coordination_down(Exchange& ex, const std::string& message);
 
 // Streams the client's request to one host (the transport's forward); `answer_timeout`
 // bounds the wait for its answer to start (docker::answer_deadline; 0 = none).

@@ -1,5 +1,5 @@
-// Container names being created or renamed to, flock-wide, so that two hosts cannot take one
-// name at once (the object model learns a name only once its create has returned).
+// Container names being created or renamed to, so that two hosts cannot take one name at
+// once (the object model learns a name only once its create has returned).
 #pragma once
 
 #include <mutex>
@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "flock/coordination.h"
 #include "flock/object_model.h"
+#include "transport/net.h"
 
 namespace flocker::flock {
 
@@ -27,24 +29,31 @@ class ReservedNames {
   std::set<std::string> names_;
 };
 
-// The names one create or rename holds, released when it is over.
+// The names one create or rename holds, released when it is over: in this proxy's memory
+// first (another request of this proxy), then, with --coordination, flock-wide in etcd.
 class NameReservations {
  public:
-  explicit NameReservations(ReservedNames& names) : names_(names) {}
-  ~NameReservations() {
-    for (const auto& n : held_) names_.release(n);
-  }
+  NameReservations(ReservedNames& names, Coordination* coordination, std::string request_id)
+      : names_(names), coordination_(coordination), request_id_(std::move(request_id)) {}
+  ~NameReservations();
   NameReservations(const NameReservations&) = delete;
   NameReservations& operator=(const NameReservations&) = delete;
-  bool reserve(const std::string& name) {
-    if (!names_.reserve(name)) return false;
-    held_.push_back(name);
-    return true;
-  }
+
+  // kTaken: `holder()` says who has it; kUnavailable: `problem()` says why (etcd).
+  transport::Task<Claim> reserve(const std::string& name);
+  const std::string& holder() const { return holder_; }
+  const std::string& problem() const { return problem_; }
 
  private:
+  struct Held {
+    std::string name;
+    std::string claim;  // what etcd holds for it; empty without coordination
+  };
   ReservedNames& names_;
-  std::vector<std::string> held_;
+  Coordination* coordination_;
+  const std::string request_id_;
+  std::vector<Held> held_;
+  std::string holder_, problem_;
 };
 
 }  // namespace flocker::flock

@@ -87,4 +87,41 @@ std::vector<HostEntry> load_hosts_file(const std::string& path) {
   return parse_hosts_file(text.str(), path);
 }
 
+std::vector<HostEntry> hosts_from_etcd(const std::map<std::string, std::string>& keys, std::string_view prefix,
+                                       std::vector<std::string>& problems) {
+  std::vector<HostEntry> hosts;
+  for (const auto& [key, value] : keys) {
+    std::string_view name(key);
+    if (name.substr(0, prefix.size()) == prefix) name.remove_prefix(prefix.size());
+    const std::string origin = "etcd key " + key;
+    if (name.empty() || name.find_first_of(" \t\r\n#=") != std::string_view::npos) {
+      problems.push_back(origin + ": '" + std::string(name) + "' cannot be a host's name");
+      continue;
+    }
+    std::istringstream words(value);
+    std::string address;
+    if (!(words >> address) || address.starts_with("#")) {
+      problems.push_back(origin + ": no address");
+      continue;
+    }
+    // The hosts file's syntax, with the key's last part as the name.
+    std::string line = address + " " + std::string(name);
+    for (std::string word; words >> word;) {
+      if (word.find('=') == std::string::npos) {
+        line.clear();
+        problems.push_back(origin + ": '" + word + "' is not KEY=VALUE");
+        break;
+      }
+      line += " " + word;
+    }
+    if (line.empty()) continue;
+    try {
+      for (auto& h : parse_hosts_file(line, origin)) hosts.push_back(std::move(h));
+    } catch (const HostListError& e) {
+      problems.push_back(e.what());
+    }
+  }
+  return hosts;
+}
+
 }  // namespace flocker::decider

@@ -33,6 +33,12 @@ std::vector<HostEntry> parse_hosts_flag(std::string_view csv);
 // The text of a hosts file; `origin` names it in error messages.
 std::vector<HostEntry> parse_hosts_file(std::string_view text, std::string_view origin);
 
+// Hosts kept in etcd (--hosts-etcd PREFIX): key PREFIX + NAME, value `ADDRESS [KEY=VALUE ...]`,
+// e.g. `etcdctl put /flocker/hosts/e4 'tcp://10.0.0.4:2375 zone=b'`. An entry that does not
+// parse is left out and its problem added to `problems`; the others stand.
+std::vector<HostEntry> hosts_from_etcd(const std::map<std::string, std::string>& keys, std::string_view prefix,
+                                       std::vector<std::string>& problems);
+
 // Reads and parses a hosts file; throws HostListError when it cannot be read.
 std::vector<HostEntry> load_hosts_file(const std::string& path);
 

@@ -1,12 +1,18 @@
 // flocker-decider: the reference round-robin decider.
 //   flocker-decider --listen 127.0.0.1:7070 --hosts tcp://127.0.0.1:2376,tcp://127.0.0.1:2377
 //   flocker-decider --hosts-file hosts.txt      (re-read on SIGHUP)
+//   flocker-decider --hosts-etcd /flocker/hosts/ --etcd etcd://127.0.0.1:2379   (a watch)
+#include <flocker/sdk/etcd.h>
 #include <flocker/sdk/server.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -42,6 +48,16 @@ int main(int argc, char** argv) {
     ("hosts", po::value<std::string>(), "engines, comma separated (tcp://H:P, unix:///path)")
     ("hosts-file", po::value<std::string>(),
      "file with one engine per line: ADDRESS [NAME] [KEY=VALUE...]; re-read on SIGHUP")
+    ("hosts-etcd", po::value<std::string>(),
+     "PREFIX: the engines are etcd's keys PREFIX<NAME> = 'ADDRESS [KEY=VALUE...]', followed "
+     "through a watch (needs --etcd)")
+    ("etcd", po::value<std::string>(), "etcd://HOST:PORT[,HOST:PORT...] for --hosts-etcd")
+    ("etcd-tls-ca", po::value<std::string>(), "TLS to etcd: the CA of the members' certificates")
+    ("etcd-tls-cert", po::value<std::string>(), "mutual TLS to etcd: the decider's certificate")
+    ("etcd-tls-key", po::value<std::string>(), "its key")
+    ("coordination-prefix", po::value<std::string>()->default_value("/flocker/"),
+     "with --hosts-etcd: each change moves PREFIX/inventory/generation, which proxies run with "
+     "--coordination watch to ask List again at once (same value as theirs)")
     ("pull", po::value<std::string>()->default_value("all"),
      "a pull without a pinned host goes to 'all' healthy hosts, or 'one' (round-robin)")
     ("strategy", po::value<std::string>()->default_value("round-robin"),
@@ -80,8 +96,26 @@ int main(int argc, char** argv) {
   if (pull != "all" && pull != "one") return usage_error("--pull must be 'all' or 'one'");
   const auto strategy = decider::strategy_from_name(vm["strategy"].as<std::string>());
   if (!strategy) return usage_error("--strategy must be round-robin, spread, binpack or random");
-  if (vm.count("hosts") == vm.count("hosts-file")) {
-    return usage_error("give exactly one of --hosts and --hosts-file");
+  if (vm.count("hosts") + vm.count("hosts-file") + vm.count("hosts-etcd") != 1) {
+    return usage_error("give exactly one of --hosts, --hosts-file and --hosts-etcd");
+  }
+  if (vm.count("hosts-etcd") != vm.count("etcd")) return usage_error("--hosts-etcd and --etcd go together");
+  etcd::Options etcd_options;
+  if (vm.count("etcd")) {
+    try {
+      etcd_options.endpoints = etcd::parse_endpoints(vm["etcd"].as<std::string>());
+      if (vm.count("etcd-tls-ca") || vm.count("etcd-tls-cert")) {
+        etcd_options.tls = true;
+        if (vm.count("etcd-tls-ca")) etcd_options.ca_pem = read_file(vm["etcd-tls-ca"].as<std::string>());
+        if (vm.count("etcd-tls-cert")) etcd_options.cert_pem = read_file(vm["etcd-tls-cert"].as<std::string>());
+        if (vm.count("etcd-tls-key")) etcd_options.key_pem = read_file(vm["etcd-tls-key"].as<std::string>());
+        if (etcd_options.cert_pem.empty() != etcd_options.key_pem.empty()) {
+          return usage_error("--etcd-tls-cert and --etcd-tls-key go together");
+        }
+      }
+    } catch (const std::exception& e) {
+      return usage_error(std::string("--etcd: ") + e.what());
+    }
   }
   const double drain = vm["drain"].as<double>();
   if (drain < 0) return usage_error("--drain must not be negative");
@@ -89,8 +123,8 @@ int main(int argc, char** argv) {
   std::vector<decider::HostEntry> hosts;
   const std::string hosts_file = vm.count("hosts-file") ? vm["hosts-file"].as<std::string>() : "";
   try {
-    hosts = hosts_file.empty() ? decider::parse_hosts_flag(vm["hosts"].as<std::string>())
-                               : decider::load_hosts_file(hosts_file);
+    if (vm.count("hosts")) hosts = decider::parse_hosts_flag(vm["hosts"].as<std::string>());
+    if (!hosts_file.empty()) hosts = decider::load_hosts_file(hosts_file);
   } catch (const decider::HostListError& e) {
     return usage_error(e.what());
   }
@@ -134,6 +168,33 @@ int main(int argc, char** argv) {
         spdlog::error("reload failed, keeping the previous hosts: {}", e.what());
       }
     };
+  }
+  // --hosts-etcd: the inventory follows etcd. Round-robin positions stay per decider
+  // replica (docs/coordination.md).
+  std::unique_ptr<etcd::Client> etcd_client;
+  std::unique_ptr<etcd::Mirror> hosts_mirror;
+  if (vm.count("hosts-etcd")) {
+    const std::string prefix = vm["hosts-etcd"].as<std::string>();
+    std::string generation_key = vm["coordination-prefix"].as<std::string>();
+    if (generation_key.empty() || generation_key.back() != '/') generation_key += '/';
+    generation_key += "inventory/generation";
+    etcd_client = std::make_unique<etcd::Client>(etcd_options);
+    hosts_mirror = std::make_unique<etcd::Mirror>(
+        *etcd_client, prefix,
+        [&rr, &etcd_client, prefix, generation_key, last = std::optional<std::vector<decider::HostEntry>>()](
+            const std::map<std::string, std::string>& keys) mutable {
+          std::vector<std::string> problems;
+          auto now = decider::hosts_from_etcd(keys, prefix, problems);
+          for (const auto& p : problems) spdlog::warn("{}: left out", p);
+          if (last && *last == now) return;
+          last = now;
+          rr.set_hosts(std::move(now));
+          spdlog::info("{} hosts in the inventory (etcd {})", rr.hosts()->size(), prefix);
+          // Proxies with --coordination ask List again at once.
+          const auto stamp = std::chrono::system_clock::now().time_since_epoch().count();
+          auto status = etcd_client->put(generation_key, std::to_string(stamp));
+          if (!status.ok()) spdlog::warn("cannot move {} ({})", generation_key, status.error_message());
+        });
   }
   return sdk::serve(rr, options);
 }

@@ -35,8 +35,10 @@ TEST(DeciderBinary, BadFlagsExitWithCodeTwoAndAMessage) {
     std::string says;
   } cases[] = {
       {{"--bogus"}, "unrecognised option"},
-      {{}, "exactly one of --hosts and --hosts-file"},
+      {{}, "exactly one of --hosts, --hosts-file and --hosts-etcd"},
       {{"--hosts", "tcp://a:1", "--hosts-file", "/x"}, "exactly one"},
+      {{"--hosts-etcd", "/flocker/hosts/"}, "--hosts-etcd and --etcd go together"},
+      {{"--hosts-etcd", "/h/", "--etcd", "etcd://a:1,,b:2"}, "--etcd: etcd endpoints"},
       {{"--hosts", "ftp://a:1"}, "unsupported scheme"},
       {{"--hosts-file", "/nonexistent/hosts"}, "cannot read hosts file /nonexistent/hosts"},
       {{"--hosts", "a:1", "--pull", "some"}, "--pull must be"},

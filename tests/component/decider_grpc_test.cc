@@ -183,3 +183,31 @@ TEST(DeciderGrpc, StartFailsClearlyOnABadAddress) {
   sdk::Server server(nothing, options);
   EXPECT_THROW(server.start(), std::runtime_error);
 }
+
+// Every decider on the SDK tells each proxy which proxies called List lately (the caller
+// included), so that a proxy without --coordination can tell it is not alone.
+TEST(DeciderGrpc, ListTellsWhichProxiesAsk) {
+  decider::RoundRobinDecider rr(decider::parse_hosts_flag("tcp://h:1"));
+  Running r(rr);
+  auto list = [&](const std::string& name, const std::string& instance, bool coordinated) {
+    v1::ListRequest req;
+    req.set_proxy_name(name);
+    req.set_proxy_instance(instance);
+    req.set_coordinated(coordinated);
+    v1::ListResponse resp;
+    EXPECT_TRUE(r.stub->List(context().get(), req, &resp).ok());
+    EXPECT_EQ(resp.hosts_size(), 1);  // the decider's own answer, untouched
+    std::vector<std::string> out;
+    for (const auto& p : resp.proxies()) {
+      out.push_back(p.proxy_name() + "/" + p.proxy_instance() + (p.coordinated() ? "/c" : "/-"));
+      EXPECT_LE(p.seconds_since_list(), 5u);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(list("blue", "b1", false), V{"blue/b1/-"});
+  EXPECT_EQ(list("green", "a2", true), (V{"green/a2/c", "blue/b1/-"}));
+  EXPECT_EQ(list("blue", "b1", false), (V{"green/a2/c", "blue/b1/-"}));
+  // An older proxy sends no instance: listed by name, without one.
+  EXPECT_EQ(list("old", "", false), (V{"green/a2/c", "blue/b1/-", "old//-"}));
+}

@@ -154,3 +154,110 @@ e2e_end() {
     exit 1
   fi
 }
+
+# --- Several proxies on one flock, coordinated through etcd (deploy/etcd-lib.sh,
+# deploy/coordinated/haproxy-lib.sh). Call after e2e_begin; everything is stopped at exit
+# (kept with E2E_KEEP=1, as the flock is). Ports, from the test's port base: etcd members'
+# clients on BASE+72, +74, ... (peers +73, ...), extra proxies on BASE+44..49; HAProxy where
+# asked (BASE+90 is free).
+#   start_etcd_cluster N            N members in $FLOCK_DIR/etcd; sets ETCD (etcd://H:P,...,
+#                                   for --coordination/--etcd) and ETCD_ENDPOINTS (H:P,...);
+#                                   then etcd_member_stop I [kill], etcd_member_start I,
+#                                   etcd_has_quorum, etcd_wait_no_quorum, etcd_leader,
+#                                   etcd_ctl put|get|del ... (deploy/etcd-lib.sh)
+#   write_hosts_etcd N [LABELS...]  the inventory in etcd, as write_hosts does in a file:
+#                                   $HOSTS_PREFIX<e_i> = "ADDRESS [LABEL]" (/flocker/hosts/)
+#   start_decider_etcd [ARGS...]    flocker-decider on $DECIDER, its hosts from etcd
+#   start_proxy_n K [ARGS...]       one more flocker-proxy (K = 1..6) on $PROXY_<K>
+#                                   (tcp://127.0.0.1:BASE+43+K), log $FLOCK_DIR/proxy-K.log,
+#                                   pid $PROXY_PID_<K>; waits for its /_ping
+#   start_haproxy PORT BACKEND...   HAProxy (mode tcp, roundrobin, /_ping checks) on
+#                                   127.0.0.1:PORT over tcp://H:P backends, stats on PORT+1;
+#                                   sets HAPROXY (tcp://127.0.0.1:PORT)
+#   wait_healthy_hosts_at ADDR N    wait_healthy_hosts for the proxy at tcp://ADDR
+#   engines_csv                     the flock's engines: tcp://...,tcp://...
+#   load_test ARGS...               tests/e2e/coordination_load.py --image $FLOCK_BUSYBOX
+#                                   --engines "$(engines_csv)" ARGS... (JSON on stdout)
+HOSTS_PREFIX=/flocker/hosts/
+
+_coordination_cleanup() {
+  [ "${E2E_KEEP:-0}" = 1 ] && return 0
+  haproxy_stop "$FLOCK_DIR" 2>/dev/null || true
+  etcd_cluster_down 2>/dev/null || true
+}
+
+# Once per test: stop etcd and HAProxy before the rest of e2e_cleanup.
+_coordination_trap() {
+  [ "${_COORDINATION_TRAP:-0}" = 1 ] && return 0
+  _COORDINATION_TRAP=1
+  trap '_coordination_cleanup; e2e_cleanup' EXIT
+}
+
+start_etcd_cluster() {
+  source "$REPO/deploy/etcd-lib.sh"
+  _coordination_trap
+  etcd_cluster_start "$FLOCK_DIR/etcd" $((FLOCK_PORT_BASE + 70)) "${1:-3}" ||
+    { echo "FAIL $E2E_NAME: etcd did not start" >&2; exit 1; }
+  ETCD=$(etcd_url)
+  ETCD_ENDPOINTS=$(etcd_endpoints)
+}
+
+write_hosts_etcd() {
+  local n=$1 i
+  shift
+  for i in $(seq 1 "$n"); do
+    etcd_ctl put "${HOSTS_PREFIX}e$i" "$(flock_engine_tcp "$i")${!i:+ ${!i}}" >/dev/null
+  done
+}
+
+start_decider_etcd() {
+  "$BUILD/sdk/decider/flocker-decider" --listen "$DECIDER" --hosts-etcd "$HOSTS_PREFIX" --etcd "$ETCD" "$@" \
+    >>"$FLOCK_DIR/decider.log" 2>&1 </dev/null &
+  DECIDER_PID=$!
+  E2E_PIDS+=("$DECIDER_PID")
+}
+
+start_proxy_n() {
+  local k=$1 addr
+  shift
+  ((k >= 1 && k <= 6)) || { echo "start_proxy_n: K is 1 to 6" >&2; return 1; }
+  addr=tcp://127.0.0.1:$((FLOCK_PORT_BASE + 43 + k))
+  "$BUILD/proxy/flocker-proxy" --listen "$addr" "$@" >>"$FLOCK_DIR/proxy-$k.log" 2>&1 </dev/null &
+  printf -v "PROXY_$k" '%s' "$addr"
+  printf -v "PROXY_PID_$k" '%s' "$!"
+  E2E_PIDS+=("$!")
+  flock_wait_ping "$addr" 15 || { echo "proxy $k did not start:"; tail "$FLOCK_DIR/proxy-$k.log"; exit 1; }
+}
+
+start_haproxy() {
+  local port=$1 b backends=()
+  shift
+  source "$REPO/deploy/coordinated/haproxy-lib.sh"
+  _coordination_trap
+  for b in "$@"; do backends+=("${b#tcp://}"); done
+  haproxy_stop "$FLOCK_DIR"
+  haproxy_render "$FLOCK_DIR/haproxy.cfg" "127.0.0.1:$port" "127.0.0.1:$((port + 1))" "${backends[@]}" &&
+    haproxy_start "$FLOCK_DIR/haproxy.cfg" "$FLOCK_DIR" ||
+    { echo "FAIL $E2E_NAME: HAProxy did not start" >&2; exit 1; }
+  HAPROXY=tcp://127.0.0.1:$port
+}
+
+wait_healthy_hosts_at() {
+  for _ in $(seq 1 50); do
+    [ "$(curl -s "http://${1#tcp://}/info" | grep -o '"Healthy"' | wc -l)" = "$2" ] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+engines_csv() {
+  local d out=""
+  for d in "$FLOCK_DIR"/engine-*; do
+    [ -d "$d" ] && out+="${out:+,}$(flock_engine_tcp "${d##*engine-}")"
+  done
+  echo "$out"
+}
+
+load_test() {
+  python3 "$REPO/tests/e2e/coordination_load.py" --image "$FLOCK_BUSYBOX" --engines "$(engines_csv)" "$@"
+}

@@ -146,6 +146,22 @@ TEST(MergeInfo, ReservedCpusAndMemoryAreWhatContainersReserveOfTheHost) {
   EXPECT_NE(status.find(R"(["  └ Reserved Memory","512 MiB / 2 GiB"])"), std::string::npos) << status;
 }
 
+TEST(MergeInfo, WarningsNameUnhealthyHostsThenTheFlocksOwn) {
+  std::vector<HostSummary> hosts{
+      {"e1", "tcp://127.0.0.1:1", {}, true, "", R"({"NCPU":2,"Warnings":["engine's own"]})", ""},
+      {"e2", "tcp://127.0.0.1:2", {}, false, "refused", "", ""}};
+  FlockIdentity flock{"f", "ID", "0.1.0", "d"};
+  flock.warnings = {"another flocker-proxy (green, instance a2) serves this flock without --coordination"};
+  simdjson::dom::parser p;
+  auto info = parse(p, merge_info(hosts, flock));
+  EXPECT_EQ(simdjson::minify(info["Warnings"]),
+            R"(["host e2 (tcp://127.0.0.1:2) is unhealthy: refused",)"
+            R"("another flocker-proxy (green, instance a2) serves this flock without --coordination"])");
+  simdjson::dom::parser quiet_parser;
+  auto quiet = parse(quiet_parser, merge_info({hosts[0]}, FlockIdentity{"f", "ID", "0.1.0", "d"}));
+  EXPECT_EQ(simdjson::minify(quiet["Warnings"]), "[]");
+}
+
 TEST(MergeVersion, LowestApiVersionOfAnyHost) {
   std::vector<HostSummary> hosts{
       {"e1", "a", {}, true, "", "", R"({"Version":"20.10","ApiVersion":"1.41","MinAPIVersion":"1.12","Os":"linux"})"},

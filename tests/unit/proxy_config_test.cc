@@ -94,6 +94,10 @@ TEST(ProxyConfig, FlockDefaults) {
   EXPECT_EQ(c.flock.on_decider_failure, flock::DeciderFailure::kFail);
   EXPECT_EQ(c.flock.name, "flocker");
   EXPECT_EQ(c.flock.proxy_name, "flocker");
+  // Drawn per process (start), never a setting: two proxies of one --name differ.
+  EXPECT_EQ(c.flock.proxy_instance.size(), 16u);
+  EXPECT_NE(c.flock.proxy_instance, parse_ok({"--decider", "127.0.0.1:7070"}).flock.proxy_instance);
+  EXPECT_FALSE(c.flock.coordinated);
   EXPECT_EQ(c.flock.inventory_refresh, 30s);
   EXPECT_EQ(c.flock.health_interval, 2s);
   EXPECT_EQ(c.flock.pin_ttl, 120s);
@@ -327,3 +331,33 @@ TEST(ProxyConfigFile, UnreadableFile) {
 }
 
 }  // namespace
+
+TEST(ProxyConfig, CoordinationThroughEtcd) {
+  auto plain = parse_ok({"--decider", "127.0.0.1:7070"});
+  EXPECT_FALSE(plain.flock.coordination);
+  EXPECT_FALSE(plain.flock.coordinated);
+  EXPECT_FALSE(plain.flock.proxy_instance.empty());
+
+  auto c = parse_ok({"--decider", "127.0.0.1:7070", "--coordination", "etcd://127.0.0.1:2379,127.0.0.1:22379",
+                     "--coordination-ttl", "5", "--coordination-prefix", "/team-a", "--coordination-timeout", "0.5"});
+  ASSERT_TRUE(c.flock.coordination);
+  EXPECT_TRUE(c.flock.coordinated);
+  EXPECT_EQ(c.flock.coordination->etcd.endpoints, (Strings{"127.0.0.1:2379", "127.0.0.1:22379"}));
+  EXPECT_EQ(c.flock.coordination->ttl, 5s);
+  EXPECT_EQ(c.flock.coordination->prefix, "/team-a/");
+  EXPECT_EQ(c.flock.coordination->etcd.timeout, 500ms);
+  EXPECT_FALSE(c.flock.coordination->etcd.tls);
+}
+
+TEST(ProxyConfig, CoordinationMistakesAreUsageErrors) {
+  EXPECT_THAT(parse_error({"--engine", "unix:///var/run/docker.sock", "--coordination", "etcd://127.0.0.1:2379"}),
+              HasSubstr("--coordination needs --decider"));
+  EXPECT_THAT(parse_error({"--decider", "d:1", "--coordination", "etcd://a:1,,b:2"}),
+              HasSubstr("--coordination: etcd endpoints"));
+  EXPECT_THAT(parse_error({"--decider", "d:1", "--coordination", "a.example:1,b.example:2"}),
+              HasSubstr("each must be an IP address"));
+  EXPECT_THAT(parse_error({"--decider", "d:1", "--coordination", "127.0.0.1:2379", "--coordination-ttl", "1"}),
+              HasSubstr("--coordination-ttl must be at least 2 seconds"));
+  EXPECT_THAT(parse_error({"--decider", "d:1", "--coordination", "127.0.0.1:2379", "--coordination-tls-cert", "/nonexistent"}),
+              HasSubstr("/nonexistent"));
+}

@@ -3,6 +3,7 @@
 #include "flocker/sdk/metrics.h"
 #include "flocker/sdk/metrics_server.h"
 #include "flocker/sdk/status_name.h"
+#include "proxies_seen.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -91,7 +92,13 @@ class ServiceAdapter final : public v1::Decider::Service {
 
   grpc::Status List(grpc::ServerContext* ctx, const v1::ListRequest* req,
                     v1::ListResponse* resp) override {
-    return guarded("List", [&] { return decider_.List(*ctx, *req, *resp); });
+    return guarded("List", [&] {
+      auto status = decider_.List(*ctx, *req, *resp);
+      // Every C++ decider tells its proxies who else asks (ListResponse.proxies).
+      proxies_.record(*req, ctx->peer(), resp->refresh_interval_seconds());
+      if (status.ok()) proxies_.fill(*resp);
+      return status;
+    });
   }
   grpc::Status Route(grpc::ServerContext* ctx, const v1::RouteRequest* req,
                      v1::RouteResponse* resp) override {
@@ -119,6 +126,7 @@ class ServiceAdapter final : public v1::Decider::Service {
 
  private:
   Decider& decider_;
+  detail::ProxiesSeen proxies_;
 };
 
 std::shared_ptr<grpc::ServerCredentials> credentials(const ServeTls& tls) {

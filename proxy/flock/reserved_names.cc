@@ -1,0 +1,32 @@
+#include "flock/reserved_names.h"
+
+namespace flocker::flock {
+
+NameReservations::~NameReservations() {
+  for (const auto& held : held_) {
+    names_.release(held.name);
+    if (coordination_ && !held.claim.empty()) coordination_->release_name(held.name, held.claim);
+  }
+}
+
+transport::Task<Claim> NameReservations::reserve(const std::string& name) {
+  const std::string bare(bare_name(name));
+  if (!names_.reserve(bare)) {
+    holder_ = "(a container being created)";
+    co_return Claim::kTaken;
+  }
+  Held held{bare, {}};
+  if (coordination_) {
+    auto result = co_await coordination_->claim_name(bare, request_id_);
+    if (result.claim != Claim::kReserved) {
+      names_.release(bare);
+      (result.claim == Claim::kTaken ? holder_ : problem_) = result.message;
+      co_return result.claim;
+    }
+    held.claim = std::move(result.value);
+  }
+  held_.push_back(std::move(held));
+  co_return Claim::kReserved;
+}
+
+}  // namespace flocker::flock
