@@ -8,6 +8,8 @@
 #include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <future>
 #include <thread>
 
@@ -15,6 +17,7 @@
 
 #include "flock/coordination.h"
 #include "subprocess.h"
+#include "test_tls.h"
 
 namespace flocker::flock {
 namespace {
@@ -43,26 +46,48 @@ bool eventually(F done, std::chrono::milliseconds limit = 5s) {
 
 class Coordinated : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { start_etcd(); }
+
+  // One member on loopback; with a PKI, TLS on the client port and client certificates
+  // required (etcd's --client-cert-auth).
+  void start_etcd(test::TestPki* pki = nullptr) {
     if (::access("/usr/bin/etcd", X_OK) != 0) GTEST_SKIP() << "etcd is not installed (Debian etcd-server)";
     // Ports from the pid, away from bench/ (21000-), the e2e tests (26000-) and etcd's 2379, and
     // below the ephemeral range (32768-): a client connecting there before etcd listens can
-    // be given that very port as its own and connect to itself (seen: no handshake ever).
+    // be given that very port as its own and connect to itself.
     client_port_ = 19000 + (::getpid() % 500) * 2;
     data_ = test::temp_path("etcd");
-    const std::string client = "http://127.0.0.1:" + std::to_string(client_port_);
+    const std::string client = std::string(pki ? "https" : "http") + "://127.0.0.1:" + std::to_string(client_port_);
     const std::string peer = "http://127.0.0.1:" + std::to_string(client_port_ + 1);
-    etcd_ = std::make_unique<test::Subprocess>(std::vector<std::string>{
-        "/usr/bin/etcd", "--name", "t", "--data-dir", data_, "--listen-client-urls", client,
-        "--advertise-client-urls", client, "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-        "--initial-cluster", "t=" + peer, "--heartbeat-interval", "50", "--election-timeout", "500"});
+    std::vector<std::string> argv{"/usr/bin/etcd", "--name", "t", "--data-dir", data_, "--listen-client-urls", client,
+                                  "--advertise-client-urls", client, "--listen-peer-urls", peer,
+                                  "--initial-advertise-peer-urls", peer, "--initial-cluster", "t=" + peer,
+                                  "--heartbeat-interval", "50", "--election-timeout", "500"};
     options_.etcd.endpoints = {"127.0.0.1:" + std::to_string(client_port_)};
     options_.etcd.timeout = 1s;
     options_.ttl = 2s;
+    if (pki) {
+      server_cert_ = pki->issue("etcd");
+      client_cert_ = pki->issue("flocker-proxy");
+      for (const std::string& flag : std::vector<std::string>{"--cert-file", server_cert_.cert, "--key-file",
+                                                              server_cert_.key, "--trusted-ca-file", pki->ca_file(),
+                                                              "--client-cert-auth"}) {
+        argv.push_back(flag);
+      }
+      options_.etcd.tls = true;
+      options_.etcd.ca_pem = read(pki->ca_file());
+      options_.etcd.cert_pem = read(client_cert_.cert);
+      options_.etcd.key_pem = read(client_cert_.key);
+    }
+    etcd_ = std::make_unique<test::Subprocess>(argv);
     etcd::Client probe(options_.etcd);
     grpc::Status status;
     ASSERT_TRUE(eventually([&] { return (status = probe.put("/probe", "1")).ok(); }, 15s))
         << status.error_message() << "\n" << etcd_->output();
+  }
+  static std::string read(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
   }
   void TearDown() override {
     etcd_.reset();
@@ -76,6 +101,7 @@ class Coordinated : public ::testing::Test {
     return c;
   }
 
+  test::IssuedCert server_cert_, client_cert_;
   int client_port_ = 0;
   std::string data_;
   std::unique_ptr<test::Subprocess> etcd_;
@@ -144,6 +170,31 @@ TEST_F(Coordinated, WithEtcdGoneClaimsFailClosedNamingIt) {
             std::string::npos)
       << claim.message;
   EXPECT_NE(claim.message.find("creates and renames are refused"), std::string::npos) << claim.message;
+}
+
+// etcd with TLS and client certificates (--coordination-tls-*): the proxy's certificate gets
+// it in; without one, etcd is unavailable and claims say so.
+class CoordinatedTls : public Coordinated {
+ protected:
+  void SetUp() override { start_etcd(&pki_); }
+  test::TestPki pki_{"etcd-ca"};
+};
+
+TEST_F(CoordinatedTls, WithTheProxysCertificateNamesAreReserved) {
+  auto a = proxy("proxy-a");
+  EXPECT_EQ(run_task(a->claim_name("secure", "req-1")).claim, Claim::kReserved);
+}
+
+TEST_F(CoordinatedTls, WithoutAClientCertificateEtcdIsUnavailable) {
+  options_.etcd.cert_pem.clear();
+  options_.etcd.key_pem.clear();
+  Coordination a(options_, "proxy-a");
+  a.start({});
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_FALSE(a.available());
+  auto claim = run_task(a.claim_name("secure", "req-1"));
+  EXPECT_EQ(claim.claim, Claim::kUnavailable);
+  EXPECT_NE(claim.message.find("is unavailable"), std::string::npos) << claim.message;
 }
 
 }  // namespace
