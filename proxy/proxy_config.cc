@@ -323,7 +323,13 @@ ProxyConfig config_from(const po::variables_map& vm) {
     flock_options.pin_ttl = std::chrono::seconds(static_cast<int64_t>(seconds_flag(vm, "pin-ttl").count() / 1000));
     if (flock_options.health_interval.count() < 100) throw UsageError("--health-interval is too short");
     flock_options.engine_tls = engine_tls;
-    if (vm.count("coordination")) flock_options.coordination = coordination_options(vm);
+    if (vm.count("coordination")) {
+      flock_options.coordination = coordination_options(vm);
+      // A create sent to an engine may take this long: its placement outlives it.
+      const auto answer = std::chrono::duration_cast<std::chrono::seconds>(flock_options.answer_timeout);
+      flock_options.coordination->placement_ttl =
+          (answer.count() > 0 ? answer : std::chrono::seconds(300)) + std::chrono::seconds(10);
+    }
     flock_options.coordinated = flock_options.coordination.has_value();
   }
 

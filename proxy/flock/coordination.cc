@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "docker/api_target.h"
 #include "flock/grpc_await.h"
 
@@ -35,10 +37,12 @@ void Coordination::stop() {
   generation_.reset();
   pins_.reset();
   session_.reset();  // revokes the lease
+  placement_session_.reset();
 }
 
 void Coordination::start(std::function<void()> inventory_moved) {
   session_ = std::make_unique<etcd::Session>(client_, options_.ttl);
+  placement_session_ = std::make_unique<etcd::Session>(client_, std::max(options_.placement_ttl, options_.ttl));
   pins_ = std::make_unique<etcd::Mirror>(client_, options_.prefix + "pins/");
   const std::string generation_key = options_.prefix + "inventory/generation";
   generation_ = std::make_unique<etcd::Mirror>(
@@ -69,6 +73,10 @@ std::string Coordination::unavailable_message(const std::string& why) const {
 }
 
 std::string Coordination::name_key(const std::string& name) const { return options_.prefix + "names/" + name; }
+
+std::string Coordination::placed_key(const std::string& name) const {
+  return options_.prefix + "placed/" + name;
+}
 
 std::string Coordination::pin_key(const std::string& client, const std::string& image) const {
   return options_.prefix + "pins/" + docker::url_encode(client) + "/" + docker::url_encode(image);
@@ -101,6 +109,8 @@ transport::Task<ClaimResult> Coordination::claim_name(const std::string& name, c
     put->set_key(key);
     put->set_value(result.value);
     put->set_lease(lease);
+    // Where a proxy that stopped mid-create sent the name, if one did.
+    call->request.add_success()->mutable_request_range()->set_key(placed_key(name));
     call->request.add_failure()->mutable_request_range()->set_key(key);
     status = co_await await_grpc(call, [this](auto* ctx, auto* req, auto* resp, auto cb) {
       client_.kv().async()->Txn(ctx, req, resp, std::move(cb));
@@ -118,6 +128,10 @@ transport::Task<ClaimResult> Coordination::claim_name(const std::string& name, c
   }
   if (call->response.succeeded()) {
     result.claim = Claim::kReserved;
+    if (call->response.responses_size() > 1) {
+      const auto& placed = call->response.responses(1).response_range();
+      if (placed.kvs_size() > 0) result.placed_host = placed.kvs(0).value();
+    }
     co_return result;
   }
   result.claim = Claim::kTaken;
@@ -130,9 +144,24 @@ transport::Task<ClaimResult> Coordination::claim_name(const std::string& name, c
   co_return result;
 }
 
+transport::Task<bool> Coordination::place_name(const std::string& name, const std::string& host) {
+  const int64_t lease = placement_session_ ? placement_session_->lease() : 0;
+  if (lease == 0) co_return false;
+  using PutCall = GrpcCall<etcdserverpb::PutRequest, etcdserverpb::PutResponse>;
+  auto call = std::make_shared<PutCall>();
+  client_.set_deadline(call->context);
+  call->request.set_key(placed_key(name));
+  call->request.set_value(host);
+  call->request.set_lease(lease);
+  const grpc::Status status = co_await await_grpc(call, [this](auto* ctx, auto* req, auto* resp, auto cb) {
+    client_.kv().async()->Put(ctx, req, resp, std::move(cb));
+  });
+  co_return status.ok();
+}
+
 void Coordination::release_name(const std::string& name, const std::string& value) {
   const int64_t lease = session_ ? session_->lease() : 0;
-  enqueue({[this, key = name_key(name), value, lease] {
+  enqueue({[this, key = name_key(name), placed = placed_key(name), value, lease] {
              if (!session_ || session_->lease() != lease) return true;  // gone with its lease
              grpc::ClientContext context;
              client_.set_deadline(context);
@@ -142,8 +171,8 @@ void Coordination::release_name(const std::string& name, const std::string& valu
              ours->set_target(etcdserverpb::Compare::VALUE);
              ours->set_result(etcdserverpb::Compare::EQUAL);
              ours->set_value(value);
-             auto* del = request.add_success()->mutable_request_delete_range();
-             del->set_key(key);
+             request.add_success()->mutable_request_delete_range()->set_key(key);
+             request.add_success()->mutable_request_delete_range()->set_key(placed);
              etcdserverpb::TxnResponse response;
              return client_.kv().Txn(&context, request, &response).ok();
            },

@@ -4,6 +4,11 @@
 //                                  only if absent (a transaction), under this proxy's lease,
 //                                  deleted when the create ends. A proxy that dies holds it
 //                                  no longer than the lease's TTL.
+//   PREFIX/placed/NAME             the host that create (or rename) was sent to, under a
+//                                  longer lease (the engines' answer timeout): a proxy that
+//                                  died left a create the engine may still finish, so the
+//                                  next create of the name goes to that host, whose engine
+//                                  lets only one of them have it.
 //   PREFIX/pins/CLIENT/IMAGE       where `docker run`'s pull and second create must go after
 //                                  a create answered "No such image" (flock/pull_pins.h),
 //                                  under a lease of its own with the pin's TTL; read from a
@@ -35,6 +40,9 @@ struct CoordinationOptions {
   etcd::Options etcd;
   std::string prefix = "/flocker/";  // ends with '/'
   std::chrono::seconds ttl{10};      // of this proxy's lease
+  // Of the lease under placed/ keys: at least as long as an engine may take to answer a
+  // create (--engine-answer-timeout), so that a dead proxy's create cannot outlive it.
+  std::chrono::seconds placement_ttl{70};
 };
 
 enum class Claim { kReserved, kTaken, kUnavailable };
@@ -42,6 +50,9 @@ enum class Claim { kReserved, kTaken, kUnavailable };
 struct ClaimResult {
   Claim claim = Claim::kUnavailable;
   std::string value;    // kReserved: what the key holds (for the release)
+  // kReserved: the host a proxy that stopped mid-create sent this name to ("" if none):
+  // the create must go there too.
+  std::string placed_host;
   std::string message;  // kTaken: who holds it; kUnavailable: why
 };
 
@@ -68,8 +79,11 @@ class Coordination {
 
   // Reserves `name` flock-wide for one create or rename (request_id says which).
   transport::Task<ClaimResult> claim_name(const std::string& name, const std::string& request_id);
-  // Deletes the reservation if it still holds `value`; retried in the background until etcd
-  // answers (or the lease that held it is gone).
+  // Records, before the engine is asked, the host a reserved name's create or rename goes
+  // to. False (etcd unavailable): the create must not go on.
+  transport::Task<bool> place_name(const std::string& name, const std::string& host);
+  // Deletes the reservation (and its placement) if it still holds `value`; retried in the
+  // background until etcd answers (or the lease that held it is gone).
   void release_name(const std::string& name, const std::string& value);
 
   void pin(const std::string& client, const std::string& image, const std::string& host,
@@ -83,6 +97,7 @@ class Coordination {
     std::string what;               // for the log
   };
   std::string name_key(const std::string& name) const;
+  std::string placed_key(const std::string& name) const;
   std::string pin_key(const std::string& client, const std::string& image) const;
   void enqueue(Write write);
   void writer();
@@ -91,6 +106,7 @@ class Coordination {
   const std::string instance_;
   etcd::Client client_;
   std::unique_ptr<etcd::Session> session_;
+  std::unique_ptr<etcd::Session> placement_session_;
   std::unique_ptr<etcd::Mirror> pins_;
   std::unique_ptr<etcd::Mirror> generation_;
 

@@ -412,6 +412,17 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
   std::list<KeyedLock::Held> follow_locks;  // until the create ends
   auto placement = co_await place_container(ex, hosts, refs, follow_locks);
   if (!placement) co_return;
+  if (const std::string& placed = names.placed_host(); !placed.empty()) {
+    // A proxy stopped while its create of this name was at `placed`: the engine may still
+    // finish it. Only that engine can tell the two creates apart.
+    if (placement->allowed && !placement->allowed->count(placed)) {
+      const std::string message = docker::name_conflict(
+          bare_name(name), "(a container being created on host " + placed + " through a flocker-proxy that stopped)");
+      co_await ex.respond_error(http::status::conflict, message);
+      co_return;
+    }
+    placement->allowed = std::set<std::string>{placed};
+  }
 
   const std::string client = client_key(ex);
   const std::string normalized = image.empty() ? "" : docker::normalize_image(image);
@@ -442,6 +453,10 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
   // An image anywhere in the flock is an image everywhere.
   if (!image.empty()) co_await bring_image(ex, hosts, host, image);
 
+  if (!co_await names.placing(forward_name, host.name)) {
+    co_await respond_coordination_down(ex, names.problem());
+    co_return;
+  }
   const std::string query = docker::with_query_param(
       route.target.query, "name", forward_name.empty() ? std::nullopt : std::optional<std::string>(forward_name));
   auto result = co_await call_host(ex, host, client_request(ex, route.target.rebuild(query), std::move(forward_body)), answer_timeout(ex));

@@ -196,15 +196,23 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
       }
       if (claim == Claim::kTaken) {
         holder = names.holder();
+      } else if (!names.placed_host().empty() && names.placed_host() != host->name) {
+        holder = "(a container being created on host " + names.placed_host() + " through a flocker-proxy that stopped)";
       } else if (flock_.coordination) {
         // Another proxy may have given the name a moment ago (its event not seen here yet).
-        auto holder_now = co_await name_owner(ex, flock_.inventory.snapshot(), std::string(bare_name(name)));
+        const auto hosts_now = flock_.inventory.snapshot();
+        const std::string bare(bare_name(name));
+        auto holder_now = co_await name_owner(ex, hosts_now, bare);
         if (holder_now && holder_now->id != record.id) holder = holder_now->id;
       }
     }
     if (!holder.empty()) {
       const std::string message = "Error when allocating new name: " + docker::name_conflict(name, holder);
       co_await ex.respond_error(http::status::conflict, message);
+      co_return;
+    }
+    if (!co_await names.placing(name, host->name)) {
+      co_await respond_coordination_down(ex, names.problem());
       co_return;
     }
     auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), ""), answer_timeout(ex));

@@ -102,6 +102,9 @@ Task<void> FlockHandler::info(Exchange& ex) {
   const auto route = docker::classify(ex.request().method(), ex.request().target());
   auto flock_identity = identity(flock_);
   flock_identity.warnings = flock_.peers.info_warnings();  // other proxies without coordination
+  if (flock_.coordination && !flock_.coordination->available()) {
+    flock_identity.warnings.push_back("WARNING: " + flock_.coordination->unavailable_message());
+  }
   co_await respond_json(ex, http::status::ok, docker::merge_info(views, flock_identity, route.target.version));
 }
 

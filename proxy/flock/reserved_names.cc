@@ -24,9 +24,19 @@ transport::Task<Claim> NameReservations::reserve(const std::string& name) {
       co_return result.claim;
     }
     held.claim = std::move(result.value);
+    if (!result.placed_host.empty()) placed_host_ = std::move(result.placed_host);
   }
   held_.push_back(std::move(held));
   co_return Claim::kReserved;
+}
+
+transport::Task<bool> NameReservations::placing(const std::string& name, const std::string& host) {
+  if (!coordination_ || name.empty()) co_return true;
+  // No temporaries inside the co_await's condition: GCC 12 mishandles them (SIGILL, seen).
+  const std::string bare(bare_name(name));
+  const bool placed = co_await coordination_->place_name(bare, host);
+  if (!placed) problem_ = coordination_->unavailable_message();
+  co_return placed;
 }
 
 }  // namespace flocker::flock

@@ -41,6 +41,12 @@ class NameReservations {
 
   // kTaken: `holder()` says who has it; kUnavailable: `problem()` says why (etcd).
   transport::Task<Claim> reserve(const std::string& name);
+  // With --coordination: records where the create or rename of `name` goes, before the
+  // engine is asked; false when etcd cannot (`problem()` says why).
+  transport::Task<bool> placing(const std::string& name, const std::string& host);
+  // The host a proxy that stopped mid-create sent a reserved name to ("" if none): this
+  // create must go there as well, where the engine keeps the name unique.
+  const std::string& placed_host() const { return placed_host_; }
   const std::string& holder() const { return holder_; }
   const std::string& problem() const { return problem_; }
 
@@ -53,7 +59,7 @@ class NameReservations {
   Coordination* coordination_;
   const std::string request_id_;
   std::vector<Held> held_;
-  std::string holder_, problem_;
+  std::string holder_, problem_, placed_host_;
 };
 
 }  // namespace flocker::flock
