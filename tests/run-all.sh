@@ -28,7 +28,7 @@ fi
 
 if [ "${FLOCKER_NO_FUZZ:-0}" != 1 ]; then
   echo "== fuzzing: every libFuzzer target under ASan/UBSan"
-  bash tests/fuzz/run.sh "${FLOCKER_FUZZ_SECONDS:-20}"
+  bash tests/fuzz/run.sh "${FLOCKER_FUZZ_SECONDS:-15}"
 fi
 
 shopt -s nullglob
@@ -42,6 +42,6 @@ if ((${#e2e[@]})); then
 fi
 if [ "${FLOCKER_NO_SOAK:-0}" != 1 ]; then
   echo "== soak: mixed load while engines are killed, frozen and restarted"
-  SOAK_SECONDS=${FLOCKER_SOAK_SECONDS:-80} bash bench/soak.sh
+  SOAK_SECONDS=${FLOCKER_SOAK_SECONDS:-100} bash bench/soak.sh
 fi
 echo "== all tests passed"
