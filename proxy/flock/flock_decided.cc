@@ -300,17 +300,10 @@ Task<bool> FlockHandler::remap(Exchange& ex, const HostState& host, const std::s
   if (result.response.has_name() && result.response.name() != name) {
     name = result.response.name();
     if (!name.empty()) {
-      std::string holder;
-      if (auto taken = flock_.model.snapshot()->container_by_name(name)) {
-        holder = taken->id;
-      } else if (auto claim = co_await names.reserve(name); claim == Claim::kUnavailable) {
-        co_await respond_coordination_down(ex, names.problem());
-        co_return false;
-      } else if (claim == Claim::kTaken) {
-        holder = names.holder();
-      }
-      if (!holder.empty()) {
-        const std::string message = docker::name_conflict(name, holder);
+      auto holder = co_await name_holder(ex, names, name);
+      if (!holder) co_return false;
+      if (!holder->empty()) {
+        const std::string message = docker::name_conflict(name, *holder);
         co_await ex.respond_error(http::status::conflict, message);
         co_return false;
       }
@@ -388,22 +381,16 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
     co_return;
   }
   if (!name.empty()) {  // names are unique across the flock
-    std::string holder;
-    if (auto taken = flock_.model.snapshot()->container_by_name(name)) {
-      holder = taken->id;
-    } else if (auto claim = co_await names.reserve(name); claim == Claim::kUnavailable) {
-      co_await respond_coordination_down(ex, names.problem());
-      co_return;
-    } else if (claim == Claim::kTaken) {
-      holder = names.holder();
-    } else {
+    auto holder = co_await name_holder(ex, names, name);
+    if (!holder) co_return;
+    if (holder->empty()) {
       // Not known here: a container made on an engine a moment ago (its event not seen yet)
       // may have it. Ask every host; the reservation above keeps the name meanwhile.
       auto owner = co_await name_owner(ex, hosts, std::string(bare_name(name)));
-      if (owner) holder = owner->id;
+      if (owner) *holder = owner->id;
     }
-    if (!holder.empty()) {
-      const std::string message = docker::name_conflict(bare_name(name), holder);
+    if (!holder->empty()) {
+      const std::string message = docker::name_conflict(bare_name(name), *holder);
       co_await ex.respond_error(http::status::conflict, message);
       co_return;
     }
@@ -490,6 +477,17 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
     flock_.remember_pin(client, normalized, host.name);
   }
   co_await respond_engine(ex, std::move(result.response));
+}
+
+Task<std::optional<std::string>> FlockHandler::name_holder(Exchange& ex, NameReservations& names,
+                                                          const std::string& name) {
+  if (auto taken = flock_.model.snapshot()->container_by_name(name)) co_return taken->id;
+  const Claim claim = co_await names.reserve(name);
+  if (claim == Claim::kUnavailable) {
+    co_await respond_coordination_down(ex, names.problem());
+    co_return std::nullopt;
+  }
+  co_return claim == Claim::kTaken ? names.holder() : std::string();
 }
 
 Task<std::optional<ContainerRecord>> FlockHandler::name_owner(Exchange& ex, const HostsSnapshot& hosts,

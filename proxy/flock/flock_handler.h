@@ -123,6 +123,10 @@ class FlockHandler : public transport::Handler {
   Task<std::vector<const HostState*>> decide(Exchange& ex, const HostsSnapshot& hosts,
                                              v1::RouteRequest& request,
                                              const std::set<std::string>* allowed = nullptr);
+  // Who has `name`: the model's container, or another create holding it (here or, with
+  // --coordination, in etcd); "" when this request now holds it. nullopt when it responded
+  // (503: etcd unavailable).
+  Task<std::optional<std::string>> name_holder(Exchange& ex, NameReservations& names, const std::string& name);
   // The container that has `name` on some host, asking every host.
   Task<std::optional<ContainerRecord>> name_owner(Exchange& ex, const HostsSnapshot& hosts,
                                                   const std::string& name);
