@@ -148,6 +148,10 @@ class Soak:
             rec["outcome"] = "stream-error"
             rec["json"] = True
             rec["detail"] += " " + str(e)[:200]
+        elif isinstance(e, EngineError):
+            rec["outcome"] = "engine-error"
+            rec["json"] = True
+            rec["detail"] += " " + str(e)[:200]
         elif isinstance(e, StreamCut):
             rec["outcome"] = "stream-cut"
             rec["detail"] += " " + str(e)[:200]
@@ -431,6 +435,12 @@ class Soak:
                     except (OSError, ValueError, AttributeError):
                         pass
         out = self.call(slot, "exec-start", start, engine=c["host"], detail=c["name"])
+        if out.startswith(b"OCI runtime exec failed"):
+            # dockerd's own answer, written into the exec stream when runc cannot start the
+            # process (on a loaded machine: "read init-p: connection reset by peer"). It
+            # reached the client whole, as it would from one engine: not the proxy's fault.
+            self.call(slot, "exec-start", lambda: (_ for _ in ()).throw(EngineError(out.decode(errors="replace").strip())),
+                      engine=c["host"], detail=c["name"])
         if out.strip() != b"hi":
             self.call(slot, "exec-start", lambda: (_ for _ in ()).throw(StreamCut(f"exec output {out[:60]!r}")),
                       engine=c["host"], detail=c["name"])
@@ -805,10 +815,15 @@ class Soak:
         unexplained = [r for r in broken if not self.explained(r)]
         fault_failed = [r for r in recs if r["outcome"] not in ("ok", "hung") and self.explained(r)]
         http_errs = [r for r in recs if r["outcome"] == "http-error"]
+        engine_errs = [r for r in recs if r["outcome"] == "engine-error"]
         verdict(not nonjson and not unexplained, "5 every error was Docker's JSON message, or explained by a fault",
                 f"{len(http_errs)} error responses ({len(http_errs) - len(nonjson)} JSON, {len(nonjson)} not), "
                 f"{len(broken)} connection/stream/CLI failures ({len(broken) - len(unexplained)} during a fault, "
-                f"{len(unexplained)} not); {len(fault_failed)} requests failed because of a fault")
+                f"{len(unexplained)} not); {len(fault_failed)} requests failed because of a fault; "
+                f"{len(engine_errs)} engine errors relayed in a stream")
+        for r in engine_errs[:5]:
+            out(f"    engine-error: w{r['worker']} {r['kind']} engine={r['engine']} at "
+                f"{r['t0'] - self.t_load0:.0f}s: {r['detail'][:240]}")
         for r in (nonjson + unexplained)[:20]:
             out(f"    {r['outcome']}: w{r['worker']} {r['kind']} status={r['status']} engine={r['engine']} at "
                 f"{r['t0'] - self.t_load0:.0f}s port {r['port']}: {r['detail'][:240]}")
@@ -853,6 +868,10 @@ class StreamCut(Exception):
 
 class StreamError(Exception):
     pass
+
+
+class EngineError(Exception):
+    """An engine's own error text relayed in a raw stream (exec): Docker's answer, not a cut."""
 
 
 class CliError(Exception):

@@ -9,25 +9,45 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
+# How long each part took, printed at the end (and on a failure): CI has a time budget, and
+# this is where to look when it grows.
+t_all=$(date +%s) t_part=$t_all part=""
+times=()
+phase() {  # phase NAME: the part that starts now
+  local t; t=$(date +%s)
+  [ -z "$part" ] || times+=("$(printf '%5d s  %s' $((t - t_part)) "$part")")
+  part=$1 t_part=$t
+  [ -z "$1" ] || echo "== $1"
+}
+print_times() {
+  phase ""
+  echo "== time by part ($(( $(date +%s) - t_all )) s in all)"
+  printf '%s\n' "${times[@]}"
+}
+trap print_times EXIT
+
+phase "install and build"
+
 bash deploy/install-deps.sh
 bash deploy/build.sh
 
-echo "== unit and component tests"
+phase "unit and component tests"
 ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 300
 
-echo "== decider SDKs: node.js and Python"
+phase "decider SDKs: node.js and Python"
 bash sdk/run-sdk-tests.sh
 
 if [ "${FLOCKER_NO_SANITIZE:-0}" != 1 ]; then
-  echo "== unit and component tests under ASan/UBSan"
+  phase "build under ASan/UBSan"
   BUILD_DIR=$repo/build-asan FLOCKER_SANITIZE=address,undefined CMAKE_BUILD_TYPE=Debug \
     bash deploy/build.sh
+  phase "unit and component tests under ASan/UBSan"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600
 fi
 
 if [ "${FLOCKER_NO_FUZZ:-0}" != 1 ]; then
-  echo "== fuzzing: every libFuzzer target under ASan/UBSan"
+  phase "fuzzing: every libFuzzer target under ASan/UBSan"
   bash tests/fuzz/run.sh "${FLOCKER_FUZZ_SECONDS:-15}"
 fi
 
@@ -36,12 +56,13 @@ e2e=(tests/e2e/[0-9]*.sh)
 if ((${#e2e[@]})); then
   echo "== end-to-end tests against real engines"
   for t in "${e2e[@]}"; do
-    echo "-- $t"
+    phase "e2e $t"
     bash "$t"
   done
 fi
 if [ "${FLOCKER_NO_SOAK:-0}" != 1 ]; then
-  echo "== soak: mixed load while engines are killed, frozen and restarted"
+  phase "soak: mixed load while engines are killed, frozen and restarted"
   SOAK_SECONDS=${FLOCKER_SOAK_SECONDS:-100} bash bench/soak.sh
 fi
+phase ""
 echo "== all tests passed"
