@@ -388,6 +388,11 @@ class Soak:
                 daemon = [ln for ln in err.splitlines() if re.match(r"(docker: )?Error response from daemon:", ln)]
                 if daemon:
                     raise CliError("http-error", daemon[0])
+                # dockerd's own text in an exec stream (exit 126), as in op_exec.
+                engine = [ln for ln in (out.decode(errors="replace") + "\n" + err).splitlines()
+                          if ln.startswith("OCI runtime exec failed")]
+                if engine:
+                    raise EngineError(engine[0])
                 raise CliError("cli-error", " | ".join(ln for ln in err.splitlines()[-3:] if ln.strip()))
             return out.decode(errors="replace")
         return self.call(slot, kind, go, engine=engine, detail=detail)

@@ -39,8 +39,10 @@ bash sdk/run-sdk-tests.sh
 
 if [ "${FLOCKER_NO_SANITIZE:-0}" != 1 ]; then
   phase "build under ASan/UBSan"
+  # Unity batches here (cmake/build_speed.cmake): 8 minutes rather than 13; the release build
+  # above compiles file by file, so both ways are checked.
   BUILD_DIR=$repo/build-asan FLOCKER_SANITIZE=address,undefined CMAKE_BUILD_TYPE=Debug \
-    bash deploy/build.sh
+    FLOCKER_UNITY=ON bash deploy/build.sh
   phase "unit and component tests under ASan/UBSan"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600
