@@ -403,8 +403,7 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
     // A proxy stopped while its create of this name was at `placed`: the engine may still
     // finish it. Only that engine can tell the two creates apart.
     if (placement->allowed && !placement->allowed->count(placed)) {
-      const std::string message = docker::name_conflict(
-          bare_name(name), "(a container being created on host " + placed + " through a flocker-proxy that stopped)");
+      const std::string message = docker::name_conflict(bare_name(name), names.placed_holder());
       co_await ex.respond_error(http::status::conflict, message);
       co_return;
     }

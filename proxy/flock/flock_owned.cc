@@ -197,7 +197,7 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
       if (claim == Claim::kTaken) {
         holder = names.holder();
       } else if (!names.placed_host().empty() && names.placed_host() != host->name) {
-        holder = "(a container being created on host " + names.placed_host() + " through a flocker-proxy that stopped)";
+        holder = names.placed_holder();
       } else if (flock_.coordination) {
         // Another proxy may have given the name a moment ago (its event not seen here yet).
         const auto hosts_now = flock_.inventory.snapshot();

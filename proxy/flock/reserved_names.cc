@@ -30,6 +30,10 @@ transport::Task<Claim> NameReservations::reserve(const std::string& name) {
   co_return Claim::kReserved;
 }
 
+std::string NameReservations::placed_holder() const {
+  return "(a container being created on host " + placed_host_ + " through a flocker-proxy that stopped)";
+}
+
 transport::Task<bool> NameReservations::placing(const std::string& name, const std::string& host) {
   if (!coordination_ || name.empty()) co_return true;
   // No temporaries inside the co_await's condition: GCC 12 mishandles them (SIGILL, seen).

@@ -47,6 +47,8 @@ class NameReservations {
   // The host a proxy that stopped mid-create sent a reserved name to ("" if none): this
   // create must go there as well, where the engine keeps the name unique.
   const std::string& placed_host() const { return placed_host_; }
+  // Who holds the name, for docker's 409, when this create cannot go to `placed_host()`.
+  std::string placed_holder() const;
   const std::string& holder() const { return holder_; }
   const std::string& problem() const { return problem_; }
 
