@@ -440,15 +440,13 @@ class Soak:
                     except (OSError, ValueError, AttributeError):
                         pass
         out = self.call(slot, "exec-start", start, engine=c["host"], detail=c["name"])
-        if out.startswith(b"OCI runtime exec failed"):
-            # dockerd's own answer, written into the exec stream when runc cannot start the
-            # process (on a loaded machine: "read init-p: connection reset by peer"). It
-            # reached the client whole, as it would from one engine: not the proxy's fault.
-            self.call(slot, "exec-start", lambda: (_ for _ in ()).throw(EngineError(out.decode(errors="replace").strip())),
-                      engine=c["host"], detail=c["name"])
         if out.strip() != b"hi":
-            self.call(slot, "exec-start", lambda: (_ for _ in ()).throw(StreamCut(f"exec output {out[:60]!r}")),
-                      engine=c["host"], detail=c["name"])
+            # "OCI runtime exec failed": dockerd's own answer, written into the exec stream when
+            # runc cannot start the process (on a loaded machine). It reached the client whole,
+            # as it would from one engine: not the proxy's fault. Anything else is a cut stream.
+            bad = (EngineError(out.decode(errors="replace").strip()) if out.startswith(b"OCI runtime exec failed")
+                   else StreamCut(f"exec output {out[:60]!r}"))
+            self.call(slot, "exec-start", lambda: (_ for _ in ()).throw(bad), engine=c["host"], detail=c["name"])
 
     def op_exec_cli(self, slot, cli, rng, mine, name):
         c = self.pick(rng, mine)
