@@ -8,7 +8,8 @@
 # Two flocks, in turn:
 #   simulated  flocker-fake-flock engines: a create costs the engine next to nothing, so the
 #              difference is the proxy's reservation in etcd, plainly;
-#   real       real dockerd engines (vfs: a create copies the image, ~0.3 s): what a user sees.
+#   real       real dockerd engines (vfs: a create copies the busybox image, tens of ms): what a
+#              user sees.
 #   bash bench/coordination.sh                 (root; ~5 minutes)
 #   BENCH_CREATES=100 BENCH_REAL=0 bash bench/coordination.sh      (a quick pass)
 # Settings: BENCH_CREATES (N per proxy, default 300), BENCH_ENGINES (real engines, default 3),
