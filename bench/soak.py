@@ -414,6 +414,14 @@ class Soak:
         c["host"] = (info.get("Node") or {}).get("Name")
         self.host_of[cid] = c["host"]
 
+    @staticmethod
+    def running(cli, c):
+        """Whether the container runs now: True, False, or None when inspect fails."""
+        try:
+            return cli.inspect_container(c["id"])["State"]["Running"]
+        except Exception:  # noqa: BLE001
+            return None
+
     def pick(self, rng, mine):
         return rng.choice([c for c in mine if c["alive"]])
 
@@ -440,6 +448,11 @@ class Soak:
                     except (OSError, ValueError, AttributeError):
                         pass
         out = self.call(slot, "exec-start", start, engine=c["host"], detail=c["name"])
+        if out.strip() != b"hi" and self.running(cli, c) is False:
+            # The container exited while the exec ran (a short one ending, its engine killed):
+            # dockerd ends its execs with it, so no output is the engine's answer, as logs -f's.
+            c["alive"] = False
+            return
         if out.strip() != b"hi":
             # "OCI runtime exec failed": dockerd's own answer, written into the exec stream when
             # runc cannot start the process (on a loaded machine). It reached the client whole,
@@ -478,10 +491,7 @@ class Soak:
                 # Ended early: fine if the container is not running any more (its engine was
                 # killed since it started), a cut stream otherwise.
                 took = time.monotonic() - t
-                try:
-                    running = cli.inspect_container(c["id"])["State"]["Running"]
-                except Exception:  # noqa: BLE001
-                    running = None
+                running = self.running(cli, c)
                 if running is False:
                     c["alive"] = False
                     return got

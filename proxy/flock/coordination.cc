@@ -82,18 +82,35 @@ std::string Coordination::pin_key(const std::string& client, const std::string& 
   return options_.prefix + "pins/" + docker::url_encode(client) + "/" + docker::url_encode(image);
 }
 
+transport::Task<bool> Coordination::session_ready(etcd::Session& session,
+                                                  std::chrono::system_clock::time_point deadline) {
+  constexpr auto kStep = std::chrono::milliseconds(50);
+  while (!session.alive() || session.lease() == 0) {
+    if (std::chrono::system_clock::now() + kStep >= deadline) co_return false;
+    session.nudge();
+    transport::asio::steady_timer pause(co_await transport::asio::this_coro::executor, kStep);
+    transport::error_code ec;
+    co_await pause.async_wait(transport::ec_token(ec));
+  }
+  co_return true;
+}
+
 transport::Task<ClaimResult> Coordination::claim_name(const std::string& name, const std::string& request_id) {
   ClaimResult result;
-  const int64_t lease = session_ ? session_->lease() : 0;
-  if (!available() || lease == 0) {
+  // etcd answers UNAVAILABLE while it elects a leader (about a second after one dies), and a
+  // lease lost meanwhile is granted again after: wait for both until the deadline rather than
+  // refuse a create a new leader would take.
+  const auto deadline = std::chrono::system_clock::now() + client_.options().timeout;
+  // One co_await per statement, never inside && (DEVELOPERS.md, coroutine rule 1).
+  bool ready = false;
+  if (session_) ready = co_await session_ready(*session_, deadline);
+  const int64_t lease = ready ? session_->lease() : 0;
+  if (lease == 0) {
     result.message = unavailable_message();
     co_return result;
   }
   const std::string key = name_key(name);
   result.value = instance_ + " " + request_id;
-  // etcd answers UNAVAILABLE while it elects a leader (about a second after one dies): try
-  // again until the deadline rather than refuse a create a new leader would take.
-  const auto deadline = std::chrono::system_clock::now() + client_.options().timeout;
   std::shared_ptr<TxnCall> call;
   grpc::Status status;
   while (true) {
@@ -145,7 +162,10 @@ transport::Task<ClaimResult> Coordination::claim_name(const std::string& name, c
 }
 
 transport::Task<bool> Coordination::place_name(const std::string& name, const std::string& host) {
-  const int64_t lease = placement_session_ ? placement_session_->lease() : 0;
+  const auto deadline = std::chrono::system_clock::now() + client_.options().timeout;
+  bool ready = false;
+  if (placement_session_) ready = co_await session_ready(*placement_session_, deadline);
+  const int64_t lease = ready ? placement_session_->lease() : 0;
   if (lease == 0) co_return false;
   using PutCall = GrpcCall<etcdserverpb::PutRequest, etcdserverpb::PutResponse>;
   auto call = std::make_shared<PutCall>();

@@ -17,7 +17,9 @@
 //                                  (flocker-decider --hosts-etcd): every proxy asks List again
 //                                  at once.
 // etcd down or without quorum: claims answer kUnavailable, and available() says so, so that
-// creates and renames fail closed; nothing else here waits for etcd.
+// creates and renames fail closed. A claim made while the lease is being granted again waits
+// for it up to the etcd timeout (etcd just back: a new leader, then a new lease), rather than
+// refuse a create a moment before this proxy would take it; nothing else here waits for etcd.
 #pragma once
 
 #include <flocker/sdk/etcd.h>
@@ -99,6 +101,10 @@ class Coordination {
   std::string name_key(const std::string& name) const;
   std::string placed_key(const std::string& name) const;
   std::string pin_key(const std::string& client, const std::string& image) const;
+  // Until `session` holds a lease etcd keeps alive (true) or `deadline` passes (false),
+  // without blocking the I/O thread.
+  static transport::Task<bool> session_ready(etcd::Session& session,
+                                             std::chrono::system_clock::time_point deadline);
   void enqueue(Write write);
   void writer();
 

@@ -79,7 +79,12 @@ class Coordinated : public ::testing::Test {
       options_.etcd.cert_pem = read(client_cert_.cert);
       options_.etcd.key_pem = read(client_cert_.key);
     }
-    etcd_ = std::make_unique<test::Subprocess>(argv);
+    argv_ = std::move(argv);
+    run_etcd();
+  }
+  // Starts etcd (again: same data, same ports) and waits until it takes a write.
+  void run_etcd() {
+    etcd_ = std::make_unique<test::Subprocess>(argv_);
     etcd::Client probe(options_.etcd);
     grpc::Status status;
     ASSERT_TRUE(eventually([&] { return (status = probe.put("/probe", "1")).ok(); }, 15s))
@@ -104,6 +109,7 @@ class Coordinated : public ::testing::Test {
   test::IssuedCert server_cert_, client_cert_;
   int client_port_ = 0;
   std::string data_;
+  std::vector<std::string> argv_;
   std::unique_ptr<test::Subprocess> etcd_;
   CoordinationOptions options_;
 };
@@ -170,6 +176,16 @@ TEST_F(Coordinated, WithEtcdGoneClaimsFailClosedNamingIt) {
             std::string::npos)
       << claim.message;
   EXPECT_NE(claim.message.find("creates and renames are refused"), std::string::npos) << claim.message;
+}
+
+TEST_F(Coordinated, AClaimMadeAsEtcdComesBackWaitsForTheLease) {
+  auto a = proxy("proxy-a");
+  etcd_->signal(SIGKILL);
+  etcd_->wait_for(5s);
+  ASSERT_TRUE(eventually([&] { return !a->available(); }, 5s));
+  run_etcd();  // etcd takes writes again; this proxy's lease is not kept alive yet
+  auto claim = run_task(a->claim_name("web", "req-1"));
+  EXPECT_EQ(claim.claim, Claim::kReserved) << claim.message;
 }
 
 // etcd with TLS and client certificates (--coordination-tls-*): the proxy's certificate gets

@@ -193,6 +193,14 @@ std::string Session::problem() const {
   return problem_;
 }
 
+void Session::nudge() {
+  {
+    std::lock_guard lock(mu_);
+    nudged_ = true;
+  }
+  wake_.notify_all();
+}
+
 void Session::set_problem(std::string why) {
   std::lock_guard lock(mu_);
   problem_ = std::move(why);
@@ -230,6 +238,7 @@ void Session::run() {
       if (stopping_) return;
     }
     bool ok = false;
+    const bool had_lease = lease_.load() != 0;
     if (int64_t lease = lease_.load()) {
       ok = keep_alive(lease);
     } else {
@@ -257,8 +266,12 @@ void Session::run() {
       }
     }
     was_alive = ok;
+    // A lease found gone (etcd answered that it expired, or the TTL passed without an answer)
+    // is granted again at once: etcd may be back, and claims wait for it.
+    if (had_lease && lease_.load() == 0) continue;
     std::unique_lock lock(mu_);
-    wake_.wait_for(lock, ok ? interval : std::chrono::milliseconds(300), [this] { return stopping_; });
+    wake_.wait_for(lock, ok ? interval : std::chrono::milliseconds(300), [this] { return stopping_ || nudged_; });
+    nudged_ = false;
     if (stopping_) return;
   }
 }

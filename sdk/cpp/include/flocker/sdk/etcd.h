@@ -95,6 +95,9 @@ class Session {
   bool alive() const { return alive_.load(); }
   // Why not, for messages ("" while alive).
   std::string problem() const;
+  // Try etcd again now rather than after the pause between failed tries: someone waits for
+  // the lease (a claim made just as etcd comes back).
+  void nudge();
 
  private:
   void run();
@@ -108,6 +111,7 @@ class Session {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool nudged_ = false;
   std::string problem_ = "not connected yet";
   std::thread thread_;
 };
