@@ -390,7 +390,7 @@ class Soak:
                     raise CliError("http-error", daemon[0])
                 # dockerd's own text in an exec stream (exit 126), as in op_exec.
                 engine = [ln for ln in (out.decode(errors="replace") + "\n" + err).splitlines()
-                          if ln.startswith("OCI runtime exec failed")]
+                          if ln.startswith(OCI_EXEC_FAILED)]
                 if engine:
                     raise EngineError(engine[0])
                 raise CliError("cli-error", " | ".join(ln for ln in err.splitlines()[-3:] if ln.strip()))
@@ -448,18 +448,19 @@ class Soak:
                     except (OSError, ValueError, AttributeError):
                         pass
         out = self.call(slot, "exec-start", start, engine=c["host"], detail=c["name"])
-        if out.strip() != b"hi" and self.running(cli, c) is False:
+        if out.strip() == b"hi":
+            return
+        if self.running(cli, c) is False:
             # The container exited while the exec ran (a short one ending, its engine killed):
             # dockerd ends its execs with it, so no output is the engine's answer, as logs -f's.
             c["alive"] = False
             return
-        if out.strip() != b"hi":
-            # "OCI runtime exec failed": dockerd's own answer, written into the exec stream when
-            # runc cannot start the process (on a loaded machine). It reached the client whole,
-            # as it would from one engine: not the proxy's fault. Anything else is a cut stream.
-            bad = (EngineError(out.decode(errors="replace").strip()) if out.startswith(b"OCI runtime exec failed")
-                   else StreamCut(f"exec output {out[:60]!r}"))
-            self.call(slot, "exec-start", lambda: (_ for _ in ()).throw(bad), engine=c["host"], detail=c["name"])
+        # OCI_EXEC_FAILED: dockerd's own answer, written into the exec stream when runc cannot
+        # start the process (on a loaded machine). It reached the client whole, as it would
+        # from one engine: not the proxy's fault. Anything else is a cut stream.
+        bad = (EngineError(out.decode(errors="replace").strip()) if out.startswith(OCI_EXEC_FAILED.encode())
+               else StreamCut(f"exec output {out[:60]!r}"))
+        self.call(slot, "exec-start", lambda: (_ for _ in ()).throw(bad), engine=c["host"], detail=c["name"])
 
     def op_exec_cli(self, slot, cli, rng, mine, name):
         c = self.pick(rng, mine)
@@ -885,6 +886,10 @@ class StreamError(Exception):
 
 class EngineError(Exception):
     """An engine's own error text relayed in a raw stream (exec): Docker's answer, not a cut."""
+
+
+# How dockerd's own exec error begins, in the stream (API) and on the CLI's output.
+OCI_EXEC_FAILED = "OCI runtime exec failed"
 
 
 class CliError(Exception):

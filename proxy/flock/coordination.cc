@@ -62,7 +62,7 @@ void Coordination::start(std::function<void()> inventory_moved) {
                options_.ttl.count());
 }
 
-bool Coordination::available() const { return session_ && session_->alive() && session_->lease() != 0; }
+bool Coordination::available() const { return session_ && session_->holds_lease(); }
 
 std::string Coordination::unavailable_message(const std::string& why) const {
   std::string reason = why;
@@ -85,7 +85,7 @@ std::string Coordination::pin_key(const std::string& client, const std::string& 
 transport::Task<bool> Coordination::session_ready(etcd::Session& session,
                                                   std::chrono::system_clock::time_point deadline) {
   constexpr auto kStep = std::chrono::milliseconds(50);
-  while (!session.alive() || session.lease() == 0) {
+  while (!session.holds_lease()) {
     if (std::chrono::system_clock::now() + kStep >= deadline) co_return false;
     session.nudge();
     transport::asio::steady_timer pause(co_await transport::asio::this_coro::executor, kStep);

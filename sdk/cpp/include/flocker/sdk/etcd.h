@@ -93,6 +93,8 @@ class Session {
   int64_t lease() const { return lease_.load(); }
   // The last keep-alive (or grant) succeeded: etcd answers and has quorum.
   bool alive() const { return alive_.load(); }
+  // Alive and holding a lease: keys can be put under lease() now.
+  bool holds_lease() const { return alive() && lease() != 0; }
   // Why not, for messages ("" while alive).
   std::string problem() const;
   // Try etcd again now rather than after the pause between failed tries: someone waits for
