@@ -1,5 +1,7 @@
 #include "docker/filters.h"
 
+#include <algorithm>
+
 #include <cstdio>
 
 #include "docker/api_target.h"
@@ -91,19 +93,41 @@ int64_t unix_seconds(std::string_view t) {
   return days * 86400 + h * 3600 + mi * 60 + s;
 }
 
-std::optional<std::string> filter_by_created(std::string_view list, std::optional<int64_t> after,
-                                             std::optional<int64_t> before) {
+std::optional<std::string> filter_by_created(std::string_view list, std::optional<int64_t> after_ns,
+                                             std::optional<int64_t> before_ns, std::vector<std::string>* unsure) {
   dom::parser parser;
   dom::element root;
   dom::array array;
   if (parser.parse(list.data(), list.size()).get(root) || root.get_array().get(array)) return std::nullopt;
+  constexpr int64_t kSecond = 1'000'000'000;
+  auto second_of = [](int64_t ns) { return ns >= 0 ? ns / kSecond : (ns - kSecond + 1) / kSecond; };
   JsonWriter w;
   w.begin_array();
   for (auto c : array) {
     const int64_t created = int_field(c, "Created");
-    if (after && created <= *after) continue;
-    if (before && created >= *before) continue;
+    bool boundary = false;
+    if (after_ns) {
+      if (created < second_of(*after_ns)) continue;
+      boundary = boundary || created == second_of(*after_ns);
+    }
+    if (before_ns) {
+      if (created > second_of(*before_ns) || (created == second_of(*before_ns) && *before_ns % kSecond == 0)) continue;
+      boundary = boundary || created == second_of(*before_ns);
+    }
+    if (boundary && unsure) unsure->emplace_back(string_field(c, "Id"));
     w.value(c);
+  }
+  return w.end_array().take();
+}
+
+std::optional<std::string> without_ids(std::string_view list, const std::vector<std::string>& ids) {
+  dom::parser parser;
+  dom::array array;
+  if (parser.parse(list.data(), list.size()).get_array().get(array)) return std::nullopt;
+  JsonWriter w;
+  w.begin_array();
+  for (auto c : array) {
+    if (std::find(ids.begin(), ids.end(), string_field(c, "Id")) == ids.end()) w.value(c);
   }
   return w.end_array().take();
 }

@@ -39,9 +39,15 @@ std::string with_filter(std::string_view query, std::string_view key, std::strin
 int64_t unix_seconds(std::string_view rfc3339);
 
 // A container list (GET /containers/json) keeping only the entries created strictly after
-// `after` and strictly before `before` (seconds; nullopt: no bound). nullopt when the body
-// is not a list.
-std::optional<std::string> filter_by_created(std::string_view list, std::optional<int64_t> after,
-                                             std::optional<int64_t> before);
+// `after_ns` and strictly before `before_ns` (nanoseconds; nullopt: no bound). A list says
+// only the second: the entries of a bound's own second are kept, and their IDs added to
+// `unsure` (their exact time tells; an engine orders by it). nullopt when the body is not a
+// list.
+std::optional<std::string> filter_by_created(std::string_view list, std::optional<int64_t> after_ns,
+                                             std::optional<int64_t> before_ns,
+                                             std::vector<std::string>* unsure = nullptr);
+
+// A container list without the entries whose Id is in `ids`.
+std::optional<std::string> without_ids(std::string_view list, const std::vector<std::string>& ids);
 
 }  // namespace flocker::docker

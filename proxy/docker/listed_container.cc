@@ -1,5 +1,7 @@
 #include "docker/listed_container.h"
 
+#include "docker/docker_time.h"
+
 #include <algorithm>
 
 #include "docker/merge.h"
@@ -14,11 +16,6 @@ bool bool_field(const dom::element& obj, std::string_view key) {
 
 std::optional<Clock::time_point> time_field(const dom::element& obj, std::string_view key) {
   return parse_docker_time(string_field(obj, key));
-}
-
-int64_t unix_nanos(std::string_view rfc3339) {
-  auto t = parse_docker_time(rfc3339);
-  return t ? std::chrono::duration_cast<std::chrono::nanoseconds>(t->time_since_epoch()).count() : 0;
 }
 
 std::string lower(std::string_view s) {
@@ -75,7 +72,19 @@ std::optional<ListedContainer> listed_container(const dom::element& entry, const
       c.health = c.state.health.empty() ? "none" : c.state.health;
     }
   }
-  if (!inspect["HostConfig"].get(host_config)) c.isolation = lower(string_field(host_config, "Isolation"));
+  if (!inspect["HostConfig"].get(host_config)) {
+    c.isolation = lower(string_field(host_config, "Isolation"));
+    dom::array links;  // "/db:/web/db": the container linked to, then the alias
+    if (!host_config["Links"].get_array().get(links)) {
+      for (auto l : links) {
+        std::string_view v;
+        if (l.get_string().get(v)) continue;
+        v = v.substr(0, v.find(':'));
+        if (v.starts_with('/')) v.remove_prefix(1);
+        if (!v.empty()) c.links.emplace_back(v);
+      }
+    }
+  }
 
   dom::object labels;
   if (!entry["Labels"].get_object().get(labels)) {

@@ -44,6 +44,9 @@ struct ListedContainer {
   };
   std::vector<Port> ports;
   std::string isolation;  // HostConfig.Isolation, lower-cased ("" on Linux)
+  // The names of the containers it links to (HostConfig.Links): each lists an alias of it
+  // among its Names ("/web/db"), which its create, rename and removal change.
+  std::vector<std::string> links;
 };
 
 // From a list entry and the same container's inspect, on host `host`; nullopt when they are

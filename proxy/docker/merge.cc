@@ -184,6 +184,51 @@ std::string merge_image_lists(const std::vector<HostBody>& replies) {
   return images_array(p.roots);
 }
 
+std::string keep_tags(std::string_view images,
+                      const std::function<bool(std::string_view tag, std::string_view id)>& names) {
+  dom::parser parser;
+  dom::array list;
+  if (parser.parse(images.data(), images.size()).get_array().get(list)) return std::string(images);
+  constexpr std::string_view kNoTag = "<none>:<none>", kNoDigest = "<none>@<none>";
+  JsonWriter w;
+  w.begin_array();
+  for (auto img : list) {
+    dom::object obj;
+    if (img.get_object().get(obj)) continue;
+    const std::string_view id = string_field(img, "Id");
+    std::vector<std::string_view> tags, digests;
+    dom::element named;
+    if (!img["RepoTags"].get(named)) {
+      for_each_item(named, [&](dom::element t) {
+        std::string_view s;
+        if (!t.get_string().get(s) && s != kNoTag && names(s, id)) tags.push_back(s);
+      });
+    }
+    if (!img["RepoDigests"].get(named)) {
+      for_each_item(named, [&](dom::element d) {
+        std::string_view s;
+        if (!d.get_string().get(s) && s != kNoDigest) digests.push_back(s);
+      });
+    }
+    const bool dangling = tags.empty() && digests.empty();  // (dockerd's words for one)
+    w.begin_object();
+    for (auto field : obj) {
+      w.key(field.key);
+      if (field.key == "RepoTags" || (field.key == "RepoDigests" && dangling)) {
+        w.begin_array();
+        if (dangling) w.string(field.key == "RepoTags" ? kNoTag : kNoDigest);
+        for (auto t : tags) w.string(t);
+        w.end_array();
+      } else {
+        w.value(field.value);
+      }
+    }
+    w.end_object();
+  }
+  w.end_array();
+  return w.take();
+}
+
 std::string merge_network_lists(const std::vector<HostBody>& replies) {
   auto p = parse_all(replies);
   return unique_by(p.roots, "Name");

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <stdexcept>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,12 @@ void write_container_entry(JsonWriter& w, const dom::element& entry, std::string
 
 // GET /images/json: one entry per image ID, RepoTags and RepoDigests united, newest first.
 std::string merge_image_lists(const std::vector<HostBody>& replies);
+
+// A merged image list with each tag shown only on the image `names(tag, id)` says the tag
+// names (a flock's tag is its newest assignment: a host's older image under it is listed as
+// dockerd lists an image a rebuild took its tag from, untagged). `tag` as RepoTags has it.
+std::string keep_tags(std::string_view images,
+                      const std::function<bool(std::string_view tag, std::string_view id)>& names);
 
 // GET /networks, and GET /plugins: one entry per name (the first host's).
 std::string merge_network_lists(const std::vector<HostBody>& replies);

@@ -159,7 +159,7 @@ std::vector<const ListedContainer*> ps_select(const PsQuery& q, const std::vecto
                                               const PsHostContext& ctx) {
   std::vector<const ListedContainer*> out;
   out.reserve(newest_first.size());
-  if (q.filters.empty() && !ctx.before_id && !ctx.since_id && !ctx.created_after && !ctx.created_before) {
+  if (q.filters.empty() && !ctx.before_id && !ctx.since_id && !ctx.created_after_ns && !ctx.created_before_ns) {
     for (const ListedContainer* c : newest_first) {  // (plain `docker ps [-a]`: the common case)
       if (c->state.running || q.all || q.limit > 0) out.push_back(c);
     }
@@ -181,8 +181,8 @@ std::vector<const ListedContainer*> ps_select(const PsQuery& q, const std::vecto
       continue;
     }
     if (ctx.since_id && c->id == *ctx.since_id) break;
-    if (ctx.created_after && !(c->created > *ctx.created_after)) continue;
-    if (ctx.created_before && !(c->created < *ctx.created_before)) continue;
+    if (ctx.created_after_ns && !(c->created_ns > *ctx.created_after_ns)) continue;
+    if (ctx.created_before_ns && !(c->created_ns < *ctx.created_before_ns)) continue;
     if (!c->state.running && !q.all && q.limit <= 0) continue;
     if (!filter_match(q.filters, "name", c->name) && !filter_match(q.filters, "name", bare(c->name))) continue;
     if (!filter_match(q.filters, "id", c->id)) continue;

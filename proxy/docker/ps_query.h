@@ -39,7 +39,7 @@ struct PsHostContext {
   // since/before: on the host of the container named, its position in the list; elsewhere
   // a window of creation seconds (strictly after / strictly before), as the fan-out has it.
   std::optional<std::string> since_id, before_id;
-  std::optional<int64_t> created_after, created_before;
+  std::optional<int64_t> created_after_ns, created_before_ns;  // nanoseconds since the epoch
 };
 
 // The containers of one host the engine would list, in its order. `newest_first`: the host's

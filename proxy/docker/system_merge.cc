@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "docker/docker_time.h"
 #include "docker/json.h"
 
 namespace flocker::docker {
@@ -121,7 +122,7 @@ std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentit
     if (!base_parser.parse(hosts[*base_index].info_json).get(r)) base = r;
   }
 
-  int64_t containers = 0, running = 0, paused = 0, stopped = 0, images = 0, ncpu = 0, mem = 0;
+  int64_t containers = 0, running = 0, paused = 0, stopped = 0, images = flock.images.value_or(0), ncpu = 0, mem = 0;
   int healthy = 0;
   for (std::size_t i = 0; i < hosts.size(); ++i) {
     healthy += hosts[i].healthy ? 1 : 0;
@@ -131,7 +132,7 @@ std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentit
     running += c.running;
     paused += c.paused;
     stopped += c.stopped;
-    images += c.images;
+    if (!flock.images) images += c.images;
     ncpu = std::max(ncpu, figures[i].ncpu);
     mem = std::max(mem, figures[i].mem);
   }
@@ -177,7 +178,16 @@ std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentit
     dom::object obj;
     if (!base->get_object().get(obj)) {
       for (auto f : obj) {
-        if (!kReplaced.count(f.key)) w.key(f.key).value(f.value);
+        if (kReplaced.count(f.key)) continue;
+        std::string_view text;
+        if (f.key == "SystemTime" && !f.value.get_string().get(text)) {
+          // Clients take it for the engine's clock now (events --since/--until windows).
+          if (auto now = shift_docker_time(text, hosts[*base_index].info_age)) {
+            w.key(f.key).string(*now);
+            continue;
+          }
+        }
+        w.key(f.key).value(f.value);
       }
     }
   }

@@ -1,6 +1,7 @@
 // The flock's own /info, /version and /_ping: one engine made of many.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,6 +31,8 @@ struct HostSummary {
   // How its part of the model stands: "live" (listed, then kept by its events), "resyncing"
   // (being listed again: read from the engine meanwhile), "down".
   std::string model = {};
+  // How old info_json is: its SystemTime, the engine's clock then, is moved on by as much.
+  std::chrono::nanoseconds info_age{0};
 };
 
 struct FlockIdentity {
@@ -40,11 +43,14 @@ struct FlockIdentity {
   // More lines for /info's Warnings, which the docker CLI prints at the end of docker info
   // (e.g. another proxy serving the flock without coordination).
   std::vector<std::string> warnings = {};
+  // The flock's Images: the distinct image IDs of its healthy hosts (an image copied to
+  // three hosts is one image, as on one engine). nullopt: each host's Images, summed.
+  std::optional<int64_t> images = {};
 };
 
 // GET /info: the first healthy host's info as the base (so every field the CLI reads is
-// there), with the flock's Name and ID, sums of what the flock holds (containers running/
-// paused/stopped, images), the largest host's NCPU and MemTotal (what one container can get,
+// there, SystemTime moved on to now), with the flock's Name and ID, sums of what the flock
+// holds (containers running/paused/stopped; images: distinct IDs), the largest host's NCPU and MemTotal (what one container can get,
 // which is what a client of one engine compares a container with), and one SystemStatus
 // block per host with its own figures, as Swarm classic had; Warnings: one per unhealthy host,
 // then flock.warnings. `api_version` is the version the client asked for ("" for none): older

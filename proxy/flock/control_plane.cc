@@ -6,6 +6,7 @@
 
 #include "docker/json.h"
 #include "flock/model_sync.h"
+#include "flock/tag_sync.h"
 #include "transport/client_call.h"
 #include "transport/gather.h"
 
@@ -218,6 +219,12 @@ void ControlPlane::watch_requests(transport::Server& server) {
   };
 }
 
+void ControlPlane::settle_in_background(std::vector<std::string> tags) {
+  if (tags.empty() || stopping_) return;
+  // (Not awaited: the host's events go on being read while other hosts are brought in line.)
+  asio::co_spawn(worker_.context(), settle_tags(worker_, flock_, std::move(tags)), asio::detached);
+}
+
 void ControlPlane::check_now(const std::string& address) {
   asio::post(worker_.context(), [this, address] {
     const auto now = std::chrono::steady_clock::now();
@@ -319,6 +326,7 @@ Task<bool> ControlPlane::check(Monitor& m) {
   m.info_stored = now;
   flock_.inventory.update_host(m.name, [&](HostState& h) {
     h.info_json = info.response.body();
+    h.info_at = std::chrono::system_clock::now();
     if (parsed) {
       h.containers_running = docker::int_field(root, "ContainersRunning");
       h.containers_total = docker::int_field(root, "Containers");
@@ -372,7 +380,9 @@ Task<void> ControlPlane::events_loop(std::shared_ptr<Monitor> m) {
       m->events = nullptr;
       break;
     }
-    const bool synced = co_await sync_host(worker_, m->address, m->name, flock_.model, flock_.options.engine_timeout);
+    std::vector<std::string> moved_tags;
+    const bool synced =
+        co_await sync_host(worker_, m->address, m->name, flock_.model, flock_.options.engine_timeout, &moved_tags);
     sync_slots_.release();
     if (!synced) {
       stream->cancel();
@@ -381,6 +391,9 @@ Task<void> ControlPlane::events_loop(std::shared_ptr<Monitor> m) {
       continue;
     }
     set_event_stream(m->name, true);
+    // Tags it moved while not watched, or kept while the flock moved them (it was down).
+    for (auto& tag : flock_.unsettled_tags.take()) moved_tags.push_back(std::move(tag));
+    settle_in_background(std::move(moved_tags));
     transport::LineSplitter lines;
     transport::error_code ec;
     std::vector<std::string> batch;
@@ -396,7 +409,8 @@ Task<void> ControlPlane::events_loop(std::shared_ptr<Monitor> m) {
         m->wake.cancel();
       }
       if (work.relists) {
-        co_await relist(worker_, m->address, m->name, flock_.model, work.relists, flock_.options.engine_timeout);
+        settle_in_background(
+            co_await relist(worker_, m->address, m->name, flock_.model, work.relists, flock_.options.engine_timeout));
       }
       if (!work.reread.empty()) {  // the containers the events changed, read together
         std::vector<Task<bool>> reads;

@@ -46,6 +46,8 @@ class ControlPlane {
   transport::Task<void> events_loop(std::shared_ptr<Monitor> m);
   transport::Task<bool> check(Monitor& m);
   void set_health(Monitor& m, bool healthy, const std::string& why);
+  // Tags a listing found moved: every host brought in line (flock/tag_sync.h).
+  void settle_in_background(std::vector<std::string> tags);
   transport::Task<void> sleep(transport::asio::steady_timer& timer, std::chrono::milliseconds d);
 
   Flock& flock_;

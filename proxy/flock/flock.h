@@ -20,6 +20,7 @@
 #include "flock/pull_pins.h"
 #include "flock/reserved_names.h"
 #include "flock/single_flight.h"
+#include "flock/tag_sync.h"
 #include "round_robin_decider.h"
 
 namespace flocker::flock {
@@ -66,6 +67,8 @@ class Flock {
   std::unique_ptr<Coordination> coordination;
   SingleFlight image_copies;  // one copy of an image to a host at a time
   KeyedLock network_follows;  // the creates that may move a network, one at a time per network
+  KeyedLock tag_settling;     // a tag brought in line across hosts, one at a time per tag
+  UnsettledTags unsettled_tags;
   DeciderClient decider;
   // Other proxies on this flock's decider that names are not kept unique with (set after each
   // List answer; warned about in the log and docker info).
@@ -94,6 +97,10 @@ class Flock {
   // not been read again since they answered: while there is one, those lists are read live
   // (read-your-writes without waiting for the engines' events).
   std::atomic<int> list_changes{0};
+  // Image changes through this proxy that have answered and whose hosts' image lists (and
+  // the tags they moved) are being read and brought in line: a request that resolves an
+  // image by name waits for them (a `docker run app` right after `docker build -t app`).
+  std::atomic<int> image_relists{0};
 
  private:
   static int64_t now_ns() {

@@ -21,9 +21,10 @@
 namespace flocker::flock {
 namespace {
 
-v1::ImagePresence presence(const ModelSnapshot& model, const HostState& h, const std::string& image) {
+// A host that keeps an older image under the tag lacks the image (it gets the newest).
+v1::ImagePresence presence(const ModelSnapshot& model, const HostState& h, const ImageRef& image) {
   const HostObjects* objects = model.host(h.name);
-  if (image.empty() || !objects) return v1::IMAGE_PRESENCE_UNSPECIFIED;
+  if (image.ref.empty() || !objects) return v1::IMAGE_PRESENCE_UNSPECIFIED;
   if (objects->image(image)) return v1::IMAGE_PRESENCE_PRESENT;
   return objects->synced ? v1::IMAGE_PRESENCE_ABSENT : v1::IMAGE_PRESENCE_UNSPECIFIED;
 }
@@ -31,6 +32,7 @@ v1::ImagePresence presence(const ModelSnapshot& model, const HostState& h, const
 // The candidates: every host, or only those in `allowed`.
 void add_candidates(v1::RouteRequest& req, const HostList& hosts, const ModelSnapshot& model,
                     const std::set<std::string>* allowed) {
+  const ImageRef image = model.resolve_image(req.image());  // (once, not once per host)
   for (const auto& h : hosts) {
     if (allowed && !allowed->count(h.name)) continue;
     auto* c = req.add_candidates();
@@ -61,7 +63,7 @@ void add_candidates(v1::RouteRequest& req, const HostList& hosts, const ModelSna
     }
     c->set_ncpu(h.ncpu);
     c->set_mem_total_bytes(h.mem_total);
-    c->set_image(presence(model, h, req.image()));
+    c->set_image(presence(model, h, image));
     c->set_engine_version(h.engine_version);
   }
 }
@@ -395,6 +397,9 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
       co_return;
     }
   }
+  // A tag names its newest image: a build or tag through this proxy that has answered is
+  // in the model first.
+  if (!image.empty()) co_await images_settled(ex);
   // What the container refers to decides where it may go.
   std::list<KeyedLock::Held> follow_locks;  // until the create ends
   auto placement = co_await place_container(ex, hosts, refs, follow_locks);
@@ -436,8 +441,8 @@ Task<void> FlockHandler::create_container(Exchange& ex, const docker::Route& rou
     const bool allowed_again = co_await guard_->check_remapped(ex, host.name, forward_body);
     if (!allowed_again) co_return;
   }
-  // An image anywhere in the flock is an image everywhere.
-  if (!image.empty()) co_await bring_image(ex, hosts, host, image);
+  // An image anywhere in the flock is an image everywhere: its newest, under its name.
+  if (!image.empty() && !co_await bring_image(ex, hosts, host, image)) co_return;
 
   if (!co_await names.placing(forward_name, host.name)) {
     co_await respond_coordination_down(ex, names.problem());

@@ -8,6 +8,7 @@
 #include "docker/system_merge.h"
 #include "flock/handler_support.h"
 #include "flock/model_sync.h"
+#include "flock/tag_sync.h"
 #include "transport/gather.h"
 
 namespace flocker::flock {
@@ -41,18 +42,26 @@ Task<void> FlockHandler::handle(Exchange& ex) {
   if (lists) {
     // Read-your-writes for image, volume and network lists: until the lists of the hosts
     // this request reached are read again, every such list is read live.
-    ++flock_.list_changes;
-    try {
-      co_await dispatch(ex, route);
-    } catch (...) {
-      --flock_.list_changes;
-      throw;
-    }
+    Counted changing(flock_.list_changes);
+    co_await dispatch(ex, route);
+    // Tags it moved are brought in line on every host before a name is resolved again.
+    std::optional<Counted> relisting;
+    if (lists & kRelistImages) relisting.emplace(flock_.image_relists);
     co_await relist_touched(ex, lists);
-    --flock_.list_changes;
     co_return;
   }
   co_await dispatch(ex, route);
+}
+
+Task<void> FlockHandler::images_settled(Exchange& ex) {
+  if (flock_.image_relists.load() == 0) co_return;
+  transport::asio::steady_timer pause(ex.worker().context());
+  const auto until = std::chrono::steady_clock::now() + flock_.options.engine_timeout;
+  while (flock_.image_relists.load() > 0 && std::chrono::steady_clock::now() < until) {
+    pause.expires_after(std::chrono::milliseconds(2));
+    transport::error_code ec;
+    co_await pause.async_wait(transport::ec_token(ec));
+  }
 }
 
 unsigned FlockHandler::lists_changed_by(http::verb method, const docker::Route& route) {
@@ -76,25 +85,17 @@ unsigned FlockHandler::lists_changed_by(http::verb method, const docker::Route& 
   }
 }
 
-namespace {
-
-Task<bool> relist_host(transport::Worker& worker, const HostState& h, ObjectModel& model, unsigned lists,
-                       std::chrono::milliseconds timeout) {
-  co_await relist(worker, h.address, h.name, model, lists, timeout);
-  co_return true;
-}
-
-}  // namespace
-
 Task<void> FlockHandler::relist_touched(Exchange& ex, unsigned lists) {
   auto hosts = flock_.inventory.snapshot();
   const std::string& upstream = ex.record().upstream;
-  std::vector<Task<bool>> reads;
+  std::vector<Task<std::vector<std::string>>> reads;
   for (const auto& h : *hosts) {
     if (upstream.find(h.address.text) == std::string::npos) continue;
-    reads.push_back(relist_host(ex.worker(), h, flock_.model, lists, flock_.options.engine_timeout));
+    reads.push_back(relist(ex.worker(), h.address, h.name, flock_.model, lists, flock_.options.engine_timeout));
   }
-  co_await transport::gather(std::move(reads));
+  std::vector<std::string> moved;
+  for (auto& tags : co_await transport::gather(std::move(reads))) moved.insert(moved.end(), tags.begin(), tags.end());
+  co_await settle_tags(ex.worker(), flock_, std::move(moved), ex.request_id());
 }
 
 std::chrono::milliseconds FlockHandler::answer_timeout(Exchange& ex) const {
@@ -124,10 +125,7 @@ Task<void> FlockHandler::dispatch(Exchange& ex, const docker::Route& route) {
     case Endpoint::kImageLoad:
       co_await decided_stream(ex, route, v1::OPERATION_KIND_IMAGE_LOAD, "");
       break;
-    case Endpoint::kBuild:
-      co_await decided_stream(ex, route, v1::OPERATION_KIND_IMAGE_BUILD,
-                              docker::query_param(route.target.query, "t").value_or(""));
-      break;
+    case Endpoint::kBuild: co_await build(ex, route); break;
     case Endpoint::kVolumeCreate:
       co_await create_named(ex, route, v1::OPERATION_KIND_VOLUME_CREATE);
       break;

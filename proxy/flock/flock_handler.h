@@ -39,14 +39,23 @@ class FlockHandler : public transport::Handler {
   std::chrono::milliseconds answer_timeout(Exchange& ex) const;
   // Which lists (model_sync's Relist bits) a request may change on the hosts it reaches.
   static unsigned lists_changed_by(http::verb method, const docker::Route& route);
-  // Those lists of the hosts the request reached, read again into the model.
+  // Those lists of the hosts the request reached, read again into the model; the tags that
+  // moved there brought in line on every host.
   Task<void> relist_touched(Exchange& ex, unsigned lists);
+  // Waits (within the engine timeout) until the image changes through this proxy that have
+  // answered are in the model, their tags in line: before a name is resolved to an image.
+  Task<void> images_settled(Exchange& ex);
 
   // flock_views.cc: answered from every host
   Task<void> ping(Exchange& ex);
   Task<void> version(Exchange& ex);
   Task<void> info(Exchange& ex);
   Task<void> list_containers(Exchange& ex, const docker::Route& route);
+  // A container's creation time to the nanosecond: from its inspect when the model has read
+  // it, else its list's second.
+  static int64_t exact_created(const ContainerRecord& c);
+  // The same, asked of its host (0 when it does not say).
+  Task<int64_t> created_ns_on(Exchange& ex, const HostState& host, const std::string& id);
   Task<void> merged(Exchange& ex, const docker::Route& route, Merge merge);
   // GET /images/json, /volumes, /networks answered from the model: each host's body as its
   // engine would answer; nullopt when the model cannot (filters, a host not synced, a change
@@ -101,8 +110,10 @@ class FlockHandler : public transport::Handler {
   Task<std::vector<const HostState*>> hosts_answering(Exchange& ex,
                                                      const std::vector<const HostState*>& hosts,
                                                      const std::string& path);
+  // The hosts where `name` names the flock's image (a tag: its newest); `any_copy`: every
+  // host where it names an image, older or not.
   Task<std::vector<const HostState*>> hosts_with_image(Exchange& ex, const HostsSnapshot& hosts,
-                                                      const std::string& name);
+                                                      const std::string& name, bool any_copy = false);
   Task<std::vector<const HostState*>> volume_hosts(Exchange& ex, const HostsSnapshot& hosts,
                                                    const std::string& name);
   Task<std::vector<const HostState*>> network_hosts(Exchange& ex, const HostsSnapshot& hosts,
@@ -138,6 +149,15 @@ class FlockHandler : public transport::Handler {
   // Streams the same request to several hosts and merges their progress.
   Task<void> forward_progress(Exchange& ex, const std::vector<const HostState*>& hosts);
 
+  // flock_build.cc: docker build, where its images are.
+  struct BuildImage {
+    std::string ref;
+    std::string field;  // "cachefrom" or "FROM"
+  };
+  Task<void> build(Exchange& ex, const docker::Route& route);
+  // The images a build uses: its cachefrom, and its Dockerfile's (read ahead in the body).
+  Task<std::vector<BuildImage>> build_images(Exchange& ex, const docker::Route& route);
+
   // flock_requirements.cc: what a container create refers to, and where that is. Responds
   // (409 conflict, 503 holders down) and returns nullopt when it cannot be placed.
   // `follow_locks`: held for a network that follows the container, until its create ends.
@@ -147,9 +167,12 @@ class FlockHandler : public transport::Handler {
 
   // flock_image_copy.cc: an image the chosen host lacks, copied from a host that has it
   // (streamed: saved there, loaded here). Failing is not fatal: the create then answers
-  // "No such image" and docker run pulls.
-  Task<void> bring_image(Exchange& ex, const HostsSnapshot& hosts, const HostState& target,
+  // "No such image" and docker run pulls. But a host that would run an older image than
+  // the tag names elsewhere is refused (503): false, responded.
+  Task<bool> bring_image(Exchange& ex, const HostsSnapshot& hosts, const HostState& target,
                          const std::string& image);
+  // False (and a 503) when `target` still names the tag `ref` with an older image.
+  Task<bool> not_stale(Exchange& ex, const HostState& target, const ImageRef& ref);
 
   // The container's list entry read again from its host into the model (gone: removed);
   // false when the host did not answer.
@@ -173,8 +196,12 @@ class FlockHandler : public transport::Handler {
   Task<bool> bring_networks(Exchange& ex, const HostsSnapshot& hosts,
                             const google::protobuf::RepeatedPtrField<v1::Requirement>& requirements,
                             const HostState& target);
-  Task<bool> move_network(Exchange& ex, const HostsSnapshot& hosts, const v1::Requirement& r,
-                          const HostState& target);
+  // The network `id` (named `name`) re-created on `target` and removed from `from`; its new
+  // ID, with the old one kept as its alias. nullopt when it could not be made there.
+  Task<std::optional<std::string>> move_network(Exchange& ex, const HostState& from, const std::string& id,
+                                                const std::string& name, const HostState& target);
+  // The network's name on `holder`, from the model (else `ref` itself).
+  std::string network_name(const HostState& holder, const std::string& ref) const;
 
   Flock& flock_;
   const GuardHandler* guard_ = nullptr;

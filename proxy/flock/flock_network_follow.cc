@@ -2,8 +2,11 @@
 // network before any of its containers, so the network lands on some host before anything
 // says where the project should run (a constraint, a volume, an affinity). While no
 // container uses it, nothing ties it to that host: the create that first uses it may go
-// anywhere, and the network is re-created there with the same configuration and removed
-// from where it was. From then on it holds its containers, and the next ones go to it.
+// anywhere (deciders keep it where it is when they can: the reference decider does), and
+// the network is re-created there with the same configuration and removed from where it
+// was; the ID it was created with goes on naming it (ObjectModel::alias_network). From then
+// on it holds its containers, and the next ones go to it. `docker network connect` of such
+// a network to a container on another host moves it the same way.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -96,20 +99,26 @@ Task<bool> FlockHandler::network_unused(Exchange& ex, const HostState& holder, c
   co_return !parser.parse(res.response.body()).get(list) && list.size() == 0;
 }
 
-Task<bool> FlockHandler::move_network(Exchange& ex, const HostsSnapshot& hosts, const v1::Requirement& r,
-                                      const HostState& target) {
-  const HostState* from = r.hosts_size() == 1 ? find_host(*hosts, r.hosts(0)) : nullptr;
-  if (!from) co_return false;
-  const std::string path = "/networks/" + r.object_id();
-  auto inspected = co_await call_host(ex, *from, transport::make_request(http::verb::get, path, {}, ex.request_id()),
+std::string FlockHandler::network_name(const HostState& holder, const std::string& ref) const {
+  if (const HostObjects* objects = flock_.model.snapshot()->host(holder.name)) {
+    if (const auto* n = objects->network(ref)) return n->name;
+  }
+  return ref;
+}
+
+Task<std::optional<std::string>> FlockHandler::move_network(Exchange& ex, const HostState& from,
+                                                            const std::string& id, const std::string& name,
+                                                            const HostState& target) {
+  const std::string path = "/networks/" + id;
+  auto inspected = co_await call_host(ex, from, transport::make_request(http::verb::get, path, {}, ex.request_id()),
                                       flock_.options.engine_timeout);
   docker::dom::parser parser;
   docker::dom::element inspect;
   if (!inspected.ok() || inspected.response.result_int() != 200 ||
       parser.parse(inspected.response.body()).get(inspect)) {
-    spdlog::warn("{}: network {} on {} could not be read to move it: {}", ex.request_id(), r.object(), from->name,
+    spdlog::warn("{}: network {} on {} could not be read to move it: {}", ex.request_id(), name, from.name,
                  inspected.ok() ? inspected.response.body() : inspected.error);
-    co_return false;
+    co_return std::nullopt;
   }
   transport::CallResult made;
   for (bool with_subnets : {true, false}) {
@@ -122,27 +131,29 @@ Task<bool> FlockHandler::move_network(Exchange& ex, const HostsSnapshot& hosts, 
   docker::dom::parser made_parser;
   docker::dom::element answer;
   if (!made.ok() || made.response.result_int() != 201 || made_parser.parse(made.response.body()).get(answer)) {
-    spdlog::warn("{}: network {} could not be made on {}: {}", ex.request_id(), r.object(), target.name,
+    spdlog::warn("{}: network {} could not be made on {}: {}", ex.request_id(), name, target.name,
                  made.ok() ? made.response.body() : made.error);
-    co_return false;
+    co_return std::nullopt;
   }
   docker::NetworkSummary moved{std::string(docker::string_field(answer, "Id")),
                                std::string(docker::string_field(inspect, "Name")),
                                std::string(docker::string_field(inspect, "Driver")), "local"};
   flock_.model.edit(target.name, [&](HostEdit& e) { e.networks().put(moved); });
+  // The ID the client was given goes on naming it (docker network inspect/disconnect/rm).
+  flock_.model.alias_network(id, moved.id);
   // Gone from where nothing used it. Should a container have joined it meanwhile, it stays
   // there too (two networks of one name, each with its own containers), and the log says so.
-  auto removed = co_await call_host(ex, *from, transport::make_request(http::verb::delete_, path, {}, ex.request_id()),
+  auto removed = co_await call_host(ex, from, transport::make_request(http::verb::delete_, path, {}, ex.request_id()),
                                     flock_.options.engine_timeout);
   if (removed.ok() && removed.response.result_int() == 204) {
-    flock_.model.edit(from->name, [&](HostEdit& e) { e.networks().remove(r.object_id()); });
+    flock_.model.edit(from.name, [&](HostEdit& e) { e.networks().remove(id); });
   } else {
-    spdlog::warn("{}: network {} was made on {} but stays on {}: {}", ex.request_id(), r.object(), target.name,
-                 from->name, removed.ok() ? removed.response.body() : removed.error);
+    spdlog::warn("{}: network {} was made on {} but stays on {}: {}", ex.request_id(), name, target.name, from.name,
+                 removed.ok() ? removed.response.body() : removed.error);
   }
-  spdlog::info("{}: network {} followed its first container from {} to {}", ex.request_id(), r.object(),
-               from->name, target.name);
-  co_return true;
+  spdlog::info("{}: network {} followed its first container from {} to {} ({} is now {})", ex.request_id(), name,
+               from.name, target.name, id.substr(0, 12), moved.id.substr(0, 12));
+  co_return moved.id;
 }
 
 Task<bool> FlockHandler::bring_networks(Exchange& ex, const HostsSnapshot& hosts,
@@ -153,7 +164,8 @@ Task<bool> FlockHandler::bring_networks(Exchange& ex, const HostsSnapshot& hosts
     if (!r.follows() || done.count(r.object_id())) continue;
     done.insert(r.object_id());
     if (std::find(r.hosts().begin(), r.hosts().end(), target.name) != r.hosts().end()) continue;
-    if (!co_await move_network(ex, hosts, r, target)) {
+    const HostState* from = r.hosts_size() == 1 ? find_host(*hosts, r.hosts(0)) : nullptr;
+    if (!from || !co_await move_network(ex, *from, r.object_id(), r.object(), target)) {
       co_await ex.respond_error(http::status::internal_server_error,
                                 fmt::format("flocker: network {} could not follow this container to host {}",
                                             r.object(), target.name));

@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "docker/docker_time.h"
 #include "docker/errors.h"
 #include "docker/image_ref.h"
 #include "docker/json.h"
@@ -20,6 +21,14 @@
 
 namespace flocker::flock {
 namespace {
+
+// "/networks/OLD/connect" with the network's ID now.
+std::string with_network(std::string_view path, std::string_view id) {
+  constexpr std::string_view kPrefix = "/networks/";
+  const auto rest = path.substr(kPrefix.size());
+  const auto slash = rest.find('/');
+  return std::string(kPrefix) + std::string(id) + (slash == std::string_view::npos ? "" : std::string(rest.substr(slash)));
+}
 
 bool is_2xx(const transport::CallResult& r) {
   return r.ok() && r.response.result_int() >= 200 && r.response.result_int() < 300;
@@ -84,6 +93,7 @@ Task<ModelSnapshot::ContainerLookup> FlockHandler::locate_container(Exchange& ex
     ContainerRecord rec{std::string(docker::string_field(root, "Id")), r.host->name,
                         std::string(bare_name(docker::string_field(root, "Name"))), {},
                         docker::unix_seconds(docker::string_field(root, "Created")), false, {}, 0, 0};
+    rec.created_ns = docker::unix_nanos(docker::string_field(root, "Created"));
     if (rec.id.empty() || !ids.insert(rec.id).second) continue;
     matches.push_back(std::move(rec));
   }
@@ -250,6 +260,11 @@ Task<void> FlockHandler::container(Exchange& ex, const docker::Route& route) {
         e.containers().remove(record.id);
         e.containers().bury(record.id, seq);
       });
+      if (record.listed && !record.listed->links.empty()) {  // their Names lose its aliases of them
+        note_upstream(ex, *host);
+        co_await reread_linked(ex.worker(), host->address, host->name, flock_.model, record.listed->links,
+                               flock_.options.engine_timeout);
+      }
     } else if (state_change && status / 100 == 2) {
       // Read-your-writes: the model has its new state (and ports) before the client hears
       // back, so any read after this answer sees it, whatever its event is doing.
@@ -320,9 +335,17 @@ Task<std::vector<const HostState*>> FlockHandler::holders(Exchange& ex, const Ho
 }
 
 Task<std::vector<const HostState*>> FlockHandler::hosts_with_image(Exchange& ex, const HostsSnapshot& hosts,
-                                                                   const std::string& name) {
-  co_return co_await holders(ex, hosts, flock_.model.snapshot()->image_holders(name),
-                             "/images/" + name + "/json");
+                                                                   const std::string& name, bool any_copy) {
+  auto model = flock_.model.snapshot();
+  std::vector<std::string> known;
+  if (any_copy) {  // every host whose own engine resolves the name, to an older image or not
+    for (const auto& h : model->hosts()) {
+      if (h->image(name)) known.push_back(h->host);
+    }
+  } else {
+    known = model->image_holders(name);
+  }
+  co_return co_await holders(ex, hosts, known, "/images/" + name + "/json");
 }
 
 Task<std::vector<const HostState*>> FlockHandler::volume_hosts(Exchange& ex, const HostsSnapshot& hosts,
@@ -339,14 +362,18 @@ Task<std::vector<const HostState*>> FlockHandler::network_hosts(Exchange& ex, co
 
 Task<void> FlockHandler::image(Exchange& ex, const docker::Route& route) {
   auto hosts = flock_.inventory.snapshot();
-  auto have = co_await hosts_with_image(ex, hosts, route.id);
+  co_await images_settled(ex);
+  // A tag names its newest image: the hosts that name it so answer for it. A removal goes
+  // to every host that has the name, so that no older image keeps it anywhere.
+  const bool removal = route.action.empty() && ex.request().method() == http::verb::delete_;
+  auto have = co_await hosts_with_image(ex, hosts, route.id, removal);
   // An image is a copy wherever it is: the hosts that answer now are enough.
   std::erase_if(have, [](const HostState* h) { return !h->healthy; });
   if (have.empty()) {
     co_await answer_as_engine(ex, hosts);
     co_return;
   }
-  const bool everywhere = route.action == "tag" || (route.action.empty() && ex.request().method() == http::verb::delete_);
+  const bool everywhere = route.action == "tag" || removal;
   if (!everywhere) {  // inspect, history, get (save), push: one copy is enough
     if (route.action == "push") co_await fill_registry_auth(ex, route.id, *have[0]);
     co_await forward_to(ex, *have[0], answer_timeout(ex));
@@ -398,6 +425,7 @@ Task<void> FlockHandler::image(Exchange& ex, const docker::Route& route) {
 
 Task<void> FlockHandler::image_get_many(Exchange& ex, const docker::Route& route) {
   auto hosts = flock_.inventory.snapshot();
+  co_await images_settled(ex);
   auto names = docker::query_params(route.target.query, "names");
   if (names.empty()) {
     co_await ex.respond_error(http::status::bad_request, "no image names given");
@@ -441,8 +469,18 @@ Task<std::vector<const HostState*>> FlockHandler::hosts_answering(
   co_return out;
 }
 
-Task<void> FlockHandler::network(Exchange& ex, const docker::Route& route) {
+Task<void> FlockHandler::network(Exchange& ex, const docker::Route& route_asked) {
   auto hosts = flock_.inventory.snapshot();
+  // A network that followed its first container to another host is named by the ID it was
+  // created with too: the request goes on with its ID now.
+  docker::Route route = route_asked;
+  if (flock_.model.snapshot()->network_holders(route.id).empty()) {
+    if (auto now = flock_.model.snapshot()->network_alias(route.id)) {
+      route.target.path = with_network(route.target.path, *now);
+      ex.request().target(route.target.rebuild(route.target.query));
+      route.id = *now;
+    }
+  }
   if (route.action == "connect" || route.action == "disconnect") {
     co_await network_connect(ex, route, hosts);
     co_return;
@@ -457,32 +495,46 @@ Task<void> FlockHandler::network(Exchange& ex, const docker::Route& route) {
     co_return;
   }
   // Removal: by name on every host that has a network of that name (a network shared by
-  // every host has its own ID on each).
+  // every host has its own ID on each), each by its ID there (a name may be another's ID).
   std::string name = route.id;
   if (const HostObjects* objects = flock_.model.snapshot()->host(have[0]->name)) {
     if (const auto* n = objects->network(route.id)) name = n->name;
   }
   auto everywhere = co_await network_hosts(ex, hosts, name);
-  auto replies = co_await call_hosts(ex, everywhere, http::verb::delete_, "/networks/" + docker::url_encode(name), {}, answer_timeout(ex));
-  for (auto& r : replies) {
-    if (!is_2xx(r.result)) {
-      if (r.result.ok()) {
-        co_await respond_engine(ex, std::move(r.result.response));
+  std::vector<std::string> ids;
+  for (const auto* h : everywhere) {
+    const HostObjects* objects = flock_.model.snapshot()->host(h->name);
+    const docker::NetworkSummary* n = nullptr;
+    if (objects) {
+      auto named = objects->networks->id_by_name.find(name);
+      if (named != objects->networks->id_by_name.end()) n = objects->network(named->second);
+    }
+    ids.push_back(n ? n->id : name);
+  }
+  std::vector<Task<transport::CallResult>> calls;
+  for (std::size_t i = 0; i < everywhere.size(); ++i) {
+    docker::ApiTarget target = route.target;
+    target.path = "/networks/" + docker::url_encode(ids[i]);
+    calls.push_back(call_host(ex, *everywhere[i], client_request(ex, target.rebuild(target.query), ""), answer_timeout(ex)));
+  }
+  auto results = co_await transport::gather(std::move(calls));
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (!is_2xx(results[i])) {
+      if (results[i].ok()) {
+        co_await respond_engine(ex, std::move(results[i].response));
       } else {
-        co_await respond_host_down(ex, *r.host, r.result.error);
+        co_await respond_host_down(ex, *everywhere[i], results[i].error);
       }
       co_return;
     }
-    flock_.model.edit(r.host->name, [&](HostEdit& e) {
-      auto& t = e.networks();
-      if (auto it = t.id_by_name.find(name); it != t.id_by_name.end()) t.remove(std::string(it->second));
-    });
+    flock_.model.edit(everywhere[i]->name, [&](HostEdit& e) { e.networks().remove(ids[i]); });
   }
   co_await ex.respond(http::response<http::string_body>{http::status::no_content, 11});
 }
 
 // docker network connect/disconnect NET CONTAINER: to the container's host. A local network
-// lives on one host: a container elsewhere cannot join it.
+// lives on one host: an unused one follows the container there, as on create; one in use
+// cannot be joined from another host.
 Task<void> FlockHandler::network_connect(Exchange& ex, const docker::Route& route, const HostsSnapshot& hosts) {
   std::optional<std::string> body;
   if (co_await malformed_body(ex, hosts, body)) co_return;
@@ -496,21 +548,39 @@ Task<void> FlockHandler::network_connect(Exchange& ex, const docker::Route& rout
   auto owner = co_await owner_of(ex, hosts, container, &*body);
   if (!owner) co_return;
   const HostState* host = owner->second;
+  std::string target = std::string(ex.request().target());
+  std::list<KeyedLock::Held> follow_locks;  // held until the connect has answered
   if (route.action == "connect" && !docker::is_predefined_network(route.id)) {
     auto have = co_await network_hosts(ex, hosts, route.id);
     const bool here = std::find(have.begin(), have.end(), host) != have.end();
     if (!have.empty() && !here) {
-      std::vector<std::string> names;
-      for (const auto* h : have) names.push_back(h->name);
-      co_await ex.respond_error(
-          http::status::conflict,
-          fmt::format("container {} is on host {}, and network {} is on host {}: a container can only "
-                      "join a network of its own host",
-                      container, host->name, route.id, fmt::join(names, ", ")));
-      co_return;
+      std::string id = network_id(*have[0], route.id);
+      const std::string name = network_name(*have[0], route.id);
+      if (co_await network_follows(ex, hosts, name, have, id, follow_locks) &&
+          std::find(have.begin(), have.end(), host) == have.end()) {
+        auto moved = co_await move_network(ex, *have[0], id, name, *host);
+        if (!moved) {
+          co_await ex.respond_error(http::status::internal_server_error,
+                                    fmt::format("flocker: network {} could not follow container {} to host {}",
+                                                route.id, container, host->name));
+          co_return;
+        }
+        docker::ApiTarget moved_target = route.target;
+        moved_target.path = with_network(route.target.path, *moved);
+        target = moved_target.rebuild(route.target.query);
+      } else if (std::find(have.begin(), have.end(), host) == have.end()) {
+        std::vector<std::string> names;
+        for (const auto* h : have) names.push_back(h->name);
+        co_await ex.respond_error(
+            http::status::conflict,
+            fmt::format("container {} is on host {}, and network {} is on host {}, where containers use it: a "
+                        "container can only join a network of its own host",
+                        container, host->name, route.id, fmt::join(names, ", ")));
+        co_return;
+      }
     }
   }
-  auto result = co_await call_host(ex, *host, client_request(ex, std::string(ex.request().target()), *body), answer_timeout(ex));
+  auto result = co_await call_host(ex, *host, client_request(ex, target, *body), answer_timeout(ex));
   if (!result.ok()) {
     co_await respond_host_down(ex, *host, result.error);
     co_return;

@@ -3,12 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include <deque>
+#include <map>
+#include <set>
 #include <unordered_map>
+#include <unordered_set>
 
+#include "docker/docker_time.h"
 #include "docker/events.h"
 #include "docker/filters.h"
 #include "docker/host_filter.h"
 #include "docker/json.h"
+#include "docker/objects.h"
 #include "docker/ps_query.h"
 #include "docker/system_merge.h"
 #include "flock/flock_handler.h"
@@ -22,9 +27,10 @@ namespace {
 
 std::vector<docker::HostSummary> summaries(const HostList& hosts) {
   std::vector<docker::HostSummary> out;
+  const auto now = std::chrono::system_clock::now();
   for (const auto& h : hosts) {
-    out.push_back({h.name, h.address.text, h.labels, h.healthy, h.health_error, h.info_json,
-                   h.version_json});
+    out.push_back({h.name, h.address.text, h.labels, h.healthy, h.health_error, h.info_json, h.version_json});
+    out.back().info_age = std::max(now - h.info_at, std::chrono::system_clock::duration::zero());
   }
   return out;
 }
@@ -72,6 +78,7 @@ Task<void> FlockHandler::info(Exchange& ex) {
   const auto snapshot = flock_.model.snapshot();
   const bool live = live_read_requested(ex);
   std::vector<const HostState*> ask;
+  std::unordered_set<std::string_view> image_ids;  // of the healthy hosts, distinct
   for (std::size_t i = 0; i < hosts->size(); ++i) {
     const HostState& h = (*hosts)[i];
     const HostObjects* known = snapshot->host(h.name);
@@ -91,17 +98,40 @@ Task<void> FlockHandler::info(Exchange& ex) {
     c.stopped = usage.total - usage.running - usage.paused;
     c.images = static_cast<int64_t>(known->images->by_id.size());
     views[i].counts = c;
+    if (h.healthy) {
+      for (const auto& [id, image] : known->images->by_id) image_ids.insert(id);
+    }
   }
   auto replies = co_await call_hosts(ex, ask, http::verb::get, "/info", {}, flock_.options.engine_timeout);
-  for (auto& r : replies) {  // (the views point into the replies, kept until the answer is made)
+  // The image IDs of the hosts read live too (Images counts distinct images, as one engine).
+  auto lists = co_await call_hosts(ex, ask, http::verb::get, "/images/json?all=1", {}, flock_.options.engine_timeout);
+  std::deque<std::string> live_ids;  // (what image_ids views for them)
+  int64_t uncounted = 0;            // Images of hosts whose list did not come: summed
+  for (std::size_t k = 0; k < replies.size(); ++k) {  // (the views point into the replies, kept until the answer is made)
+    auto& r = replies[k];
     if (!r.result.ok() || r.result.response.result_int() != 200) continue;
     for (auto& v : views) {
-      if (v.name == r.host->name) v.info_json = r.result.response.body();
+      if (v.name == r.host->name) {
+        v.info_json = r.result.response.body();
+        v.info_age = {};
+      }
     }
+    std::optional<std::vector<docker::ImageSummary>> images;
+    if (lists[k].result.ok() && lists[k].result.response.result_int() == 200) {
+      images = docker::parse_image_list(lists[k].result.response.body());
+    }
+    if (!images) {
+      docker::dom::parser parser;
+      docker::dom::element root;
+      if (!parser.parse(r.result.response.body()).get(root)) uncounted += docker::int_field(root, "Images");
+      continue;
+    }
+    for (auto& i : *images) image_ids.insert(live_ids.emplace_back(std::move(i.id)));
   }
   const auto route = docker::classify(ex.request().method(), ex.request().target());
   auto flock_identity = identity(flock_);
   flock_identity.warnings = flock_.peers.info_warnings();  // other proxies without coordination
+  flock_identity.images = static_cast<int64_t>(image_ids.size()) + uncounted;
   if (flock_.coordination && !flock_.coordination->available()) {
     flock_identity.warnings.push_back("WARNING: " + flock_.coordination->unavailable_message());
   }
@@ -127,6 +157,22 @@ Task<std::optional<std::vector<docker::HostBody>>> FlockHandler::collect_bodies(
   co_return bodies;
 }
 
+int64_t FlockHandler::exact_created(const ContainerRecord& c) {
+  if (c.listed && c.listed->created_ns) return c.listed->created_ns;
+  if (c.created_ns) return c.created_ns;
+  return c.created * 1'000'000'000;
+}
+
+Task<int64_t> FlockHandler::created_ns_on(Exchange& ex, const HostState& host, const std::string& id) {
+  auto r = co_await call_host(ex, host, transport::make_request(http::verb::get, "/containers/" + id + "/json", {}, ex.request_id()),
+                              flock_.options.engine_timeout);
+  if (!r.ok() || r.response.result_int() != 200) co_return 0;
+  docker::dom::parser parser;
+  docker::dom::element root;
+  if (parser.parse(r.response.body()).get(root)) co_return 0;
+  co_return docker::unix_nanos(docker::string_field(root, "Created"));
+}
+
 Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& route) {
   auto hosts = flock_.inventory.snapshot();
   auto filter = docker::take_host_filter(route.target.query);
@@ -136,20 +182,21 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
   }
   auto targets = selected(*hosts, filter.hosts);
   // since= and before= name a container, and mean "created after / before it": on its own
-  // host as they are, elsewhere as a window of creation times (seconds: a container of the
-  // same second as the one named is left out there).
+  // host as they are, elsewhere as a window of creation times, to the nanosecond (one engine
+  // orders its containers so; a list says only the second).
   auto order = docker::take_order_filters(filter.query);
   struct Bound {
     std::string host, id;
-    int64_t created = 0;
+    int64_t created_ns = 0;
   };
   std::optional<Bound> since, before;
   bool exact_names = true;  // dockerd takes a full ID or a name there, not a prefix
   for (auto* which : {&order.since, &order.before}) {
     if (!*which) continue;
     auto found = co_await locate_container(ex, hosts, **which);
-    if (found.found != ModelSnapshot::Found::kOne || found.container.created == 0) continue;
-    (which == &order.since ? since : before) = Bound{found.container.host, found.container.id, found.container.created};
+    const int64_t created_ns = exact_created(found.container);
+    if (found.found != ModelSnapshot::Found::kOne || created_ns == 0) continue;
+    (which == &order.since ? since : before) = Bound{found.container.host, found.container.id, created_ns};
     exact_names = exact_names && (found.container.id == **which || found.container.name == bare_name(**which));
   }
   const bool windowed = (order.since && since) || (order.before && before);
@@ -176,9 +223,9 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
     if (windowed) {
       q = docker::with_query_param(q, "limit", std::nullopt);  // applied after the window
       if (order.since && since && since->host == h->name) q = docker::with_filter(q, "since", *order.since);
-      if (order.since && since && since->host != h->name) windows[i].first = since->created;
+      if (order.since && since && since->host != h->name) windows[i].first = since->created_ns;
       if (order.before && before && before->host == h->name) q = docker::with_filter(q, "before", *order.before);
-      if (order.before && before && before->host != h->name) windows[i].second = before->created;
+      if (order.before && before && before->host != h->name) windows[i].second = before->created_ns;
     }
     called.push_back(i);
     calls.push_back(call_host(ex, *h, transport::make_request(http::verb::get, route.target.rebuild(q), {}, ex.request_id()), answer_timeout(ex)));
@@ -188,11 +235,13 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
   // Every host's entries, in host order and each host's own order; then newest first, as the
   // fan-out merges them (docker::merge_container_lists).
   struct Item {
-    int64_t created = 0;
+    int64_t created_ns = 0;
     const docker::ListedContainer* listed = nullptr;  // from memory (with the Image it shows), or
     const HostObjects* host = nullptr;
     std::string_view image;
     std::string_view json;  // as a host answered it (held in `answered`)
+    bool exact = true;      // created_ns to the nanosecond (a live entry says only its second)
+    std::string_view id = {};
   };
   std::deque<std::string> answered;
   std::vector<Item> items;
@@ -202,14 +251,14 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
     const HostObjects& h = *memory[i];
     docker::PsHostContext ctx = ps_context(*query, h);
     if (since && since->host == h.host) ctx.since_id = since->id;
-    if (since && since->host != h.host) ctx.created_after = since->created;
+    if (since && since->host != h.host) ctx.created_after_ns = since->created_ns;
     if (before && before->host == h.host) ctx.before_id = before->id;
-    if (before && before->host != h.host) ctx.created_before = before->created;
+    if (before && before->host != h.host) ctx.created_before_ns = before->created_ns;
     std::unordered_map<std::string_view, std::string_view> shown;
     for (const auto* c : docker::ps_select(*query, h.containers->newest_first, ctx)) {
       auto it = shown.find(c->image_ref);
       if (it == shown.end()) it = shown.emplace(c->image_ref, images_shown.emplace_back(shown_image(h, *c))).first;
-      items.push_back({c->created, c, &h, it->second, {}});
+      items.push_back({c->created_ns, c, &h, it->second, {}});
     }
   }
   std::vector<HostReply> replies;
@@ -228,8 +277,21 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
   for (std::size_t k = 0; k < collected->size(); ++k) {
     const std::size_t i = called[answered_hosts[k]];
     auto& body = (*collected)[k].body;
+    std::map<std::string, int64_t> exact;  // the window's own seconds, told apart by inspect
     if (windows[i].first || windows[i].second) {
-      if (auto kept = docker::filter_by_created(body, windows[i].first, windows[i].second)) body = std::move(*kept);
+      std::vector<std::string> unsure;
+      if (auto kept = docker::filter_by_created(body, windows[i].first, windows[i].second, &unsure)) body = std::move(*kept);
+      std::vector<std::string> outside;
+      for (const auto& id : unsure) {
+        const int64_t ns = co_await created_ns_on(ex, *targets[i], id);
+        exact[id] = ns;
+        if ((windows[i].first && ns <= *windows[i].first) || (windows[i].second && ns >= *windows[i].second)) {
+          outside.push_back(id);
+        }
+      }
+      if (!outside.empty()) {
+        if (auto kept = docker::without_ids(body, outside)) body = std::move(*kept);
+      }
     }
     docker::dom::parser parser;
     docker::dom::array entries;
@@ -240,12 +302,37 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
     for (auto e : entries) {
       docker::JsonWriter w;
       docker::write_container_entry(w, e, targets[i]->name);
-      live[i].push_back({docker::int_field(e, "Created"), nullptr, nullptr, {}, answered.emplace_back(w.take())});
+      const std::string_view id = docker::string_field(e, "Id");
+      auto known = exact.find(std::string(id));
+      const int64_t created_ns =
+          known != exact.end() ? known->second : docker::int_field(e, "Created") * 1'000'000'000;
+      std::string_view json = answered.emplace_back(w.take());
+      live[i].push_back({created_ns, nullptr, nullptr, {}, json, known != exact.end(),
+                         answered.emplace_back(id)});
     }
   }
   if (!failure.empty()) {
     co_await ex.respond_error(http::status::bad_gateway, failure);
     co_return;
+  }
+  // A live entry says only its second: where another host has a container of that second,
+  // its exact time is asked, so that the merged list is in one engine's order.
+  {
+    std::map<int64_t, std::set<std::size_t>> hosts_of_second;
+    for (const auto& it : items) {
+      for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (memory[i] == it.host) hosts_of_second[it.created_ns / 1'000'000'000].insert(i);
+      }
+    }
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      for (const auto& it : live[i]) hosts_of_second[it.created_ns / 1'000'000'000].insert(i);
+    }
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      for (auto& it : live[i]) {
+        if (it.exact || hosts_of_second[it.created_ns / 1'000'000'000].size() < 2) continue;
+        if (const int64_t ns = co_await created_ns_on(ex, *targets[i], std::string(it.id))) it.created_ns = ns;
+      }
+    }
   }
   // Host order: the memory items were added host by host; put each live host's in its place.
   std::vector<Item> ordered;
@@ -258,7 +345,7 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
       for (auto& it : live[i]) ordered.push_back(std::move(it));
     }
   }
-  std::stable_sort(ordered.begin(), ordered.end(), [](const Item& a, const Item& b) { return a.created > b.created; });
+  std::stable_sort(ordered.begin(), ordered.end(), [](const Item& a, const Item& b) { return a.created_ns > b.created_ns; });
   int64_t limit = -1;
   if (auto l = docker::query_param(filter.query, "limit")) limit = std::strtoll(l->c_str(), nullptr, 10);
   if (limit > 0 && ordered.size() > static_cast<std::size_t>(limit)) ordered.resize(limit);
@@ -301,6 +388,17 @@ Task<void> FlockHandler::merged(Exchange& ex, const docker::Route& route, Merge 
     merged = merge(*bodies);
   } catch (const docker::MergeError& e) {
     failure = e.what();
+  }
+  if (failure.empty() && route.endpoint == docker::Endpoint::kImageList) {
+    // A tag shows on its newest image only, while hosts that kept an older one under it
+    // are brought in line.
+    const auto model = flock_.model.snapshot();
+    std::map<std::string, std::string, std::less<>> newest;  // tag -> the image it names ("": none known)
+    merged = docker::keep_tags(merged, [&](std::string_view tag, std::string_view id) {
+      auto it = newest.find(tag);
+      if (it == newest.end()) it = newest.emplace(std::string(tag), model->resolve_image(tag).winner_id).first;
+      return it->second.empty() || it->second == id;
+    });
   }
   if (!failure.empty()) {
     co_await ex.respond_error(http::status::bad_gateway, failure);

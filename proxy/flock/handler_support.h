@@ -2,6 +2,7 @@
 // engine's answer, calling one host or all of them.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,19 @@ namespace flocker::flock {
 using transport::Exchange;
 using transport::Task;
 namespace http = transport::http;
+
+// Counts itself in `counter` while it lives: how many requests are in some phase, for the
+// other threads to see (it stays right when a coroutine ends by an exception).
+class Counted {
+ public:
+  explicit Counted(std::atomic<int>& counter) : counter_(counter) { ++counter_; }
+  ~Counted() { --counter_; }
+  Counted(const Counted&) = delete;
+  Counted& operator=(const Counted&) = delete;
+
+ private:
+  std::atomic<int>& counter_;
+};
 
 // The client as the decider sees it.
 v1::Client client_of(Exchange& ex);

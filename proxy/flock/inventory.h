@@ -4,6 +4,7 @@
 // is the object model's.)
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,6 +26,7 @@ struct HostState {
 
   // From the engine's /info and /version (empty until the first successful check).
   std::string info_json;
+  std::chrono::system_clock::time_point info_at{};  // when info_json was answered
   std::string version_json;
   std::string api_version;     // "1.41"
   std::string min_api_version; // "1.12"

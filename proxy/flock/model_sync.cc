@@ -35,8 +35,8 @@ bool answered(const transport::CallResult& r) { return r.ok() && r.response.resu
 
 }  // namespace
 
-Task<bool> sync_host(transport::Worker& worker, const transport::Address& address,
-                     const std::string& host, ObjectModel& model, std::chrono::milliseconds timeout) {
+Task<bool> sync_host(transport::Worker& worker, const transport::Address& address, const std::string& host,
+                     ObjectModel& model, std::chrono::milliseconds timeout, std::vector<std::string>* moved_tags) {
   const uint64_t seq = model.begin_read();
   auto results = co_await fetch(worker, address, std::vector<std::string_view>(std::begin(kLists), std::end(kLists)),
                                 timeout);
@@ -82,7 +82,8 @@ Task<bool> sync_host(transport::Worker& worker, const transport::Address& addres
       listed.push_back(std::make_shared<const docker::ListedContainer>(std::move(*one)));
     }
   }
-  model.replace_host(host, seq, listed, *images, *volumes, *networks);
+  auto moved = model.replace_host(host, seq, listed, *images, *volumes, *networks);
+  if (moved_tags) *moved_tags = std::move(moved);
   co_return true;
 }
 
@@ -121,8 +122,12 @@ Task<ContainerRead> read_container(transport::Worker& worker, const transport::A
   co_return out;
 }
 
-Task<bool> reread_container(transport::Worker& worker, const transport::Address& address, const std::string& host,
-                            ObjectModel& model, const std::string& id, std::chrono::milliseconds timeout) {
+namespace {
+
+// One container read again; `links`: the containers it links to, as it was read.
+Task<bool> reread_one(transport::Worker& worker, const transport::Address& address, const std::string& host,
+                      ObjectModel& model, const std::string& id, std::chrono::milliseconds timeout,
+                      std::vector<std::string>* links) {
   // List and inspect may disagree for a moment: read again, a little later each time.
   transport::asio::steady_timer pause(worker.context());
   for (int attempt = 0; attempt < 6; ++attempt) {
@@ -134,12 +139,39 @@ Task<bool> reread_container(transport::Worker& worker, const transport::Address&
     const uint64_t seq = model.begin_read();
     auto read = co_await read_container(worker, address, host, id, timeout);
     if (read.answered) {
+      if (links && read.listed) *links = read.listed->links;
       model.apply_read(host, id, seq, std::move(read.listed));
       co_return true;
     }
   }
   spdlog::warn("host {}: reading container {} again failed", host, id);
   co_return false;
+}
+
+}  // namespace
+
+Task<bool> reread_container(transport::Worker& worker, const transport::Address& address, const std::string& host,
+                            ObjectModel& model, const std::string& id, std::chrono::milliseconds timeout) {
+  std::vector<std::string> links;
+  const bool read = co_await reread_one(worker, address, host, model, id, timeout, &links);
+  // Those it links to list an alias of it among their Names ("/web/db"): made, renamed.
+  if (read) co_await reread_linked(worker, address, host, model, links, timeout);
+  co_return read;
+}
+
+Task<void> reread_linked(transport::Worker& worker, const transport::Address& address, const std::string& host,
+                         ObjectModel& model, const std::vector<std::string>& names, std::chrono::milliseconds timeout) {
+  if (names.empty()) co_return;
+  std::vector<std::string> ids;
+  if (const HostObjects* objects = model.snapshot()->host(host)) {
+    for (const auto& name : names) {
+      auto it = objects->containers->id_by_name.find(name);
+      if (it != objects->containers->id_by_name.end()) ids.push_back(it->second);
+    }
+  }
+  std::vector<Task<bool>> reads;
+  for (const auto& id : ids) reads.push_back(reread_one(worker, address, host, model, id, timeout, nullptr));
+  co_await transport::gather(std::move(reads));
 }
 
 namespace {
@@ -188,6 +220,18 @@ EventWork apply_events(ObjectModel& model, ExecIndex& execs, const std::string& 
       continue;
     } else if (e->type == "container" || e->type == "volume" || e->type == "network") {
       if (e->type == "container" && e->action != "destroy") reread(e->id);
+      if (e->type == "container" && e->action == "destroy") {
+        // Those it linked to lose their alias of it ("/web/db") from their Names.
+        if (const HostObjects* objects = model.snapshot()->host(host)) {
+          auto it = objects->containers->by_id.find(e->id);
+          if (it != objects->containers->by_id.end() && it->second.listed) {
+            for (const auto& name : it->second.listed->links) {
+              auto target = objects->containers->id_by_name.find(name);
+              if (target != objects->containers->id_by_name.end()) reread(target->second);
+            }
+          }
+        }
+      }
       events.push_back(std::move(*e));
     }
   }
@@ -222,8 +266,9 @@ EventWork apply_events(ObjectModel& model, ExecIndex& execs, const std::string& 
   return work;
 }
 
-Task<void> relist(transport::Worker& worker, const transport::Address& address, const std::string& host,
-                  ObjectModel& model, unsigned what, std::chrono::milliseconds timeout) {
+Task<std::vector<std::string>> relist(transport::Worker& worker, const transport::Address& address,
+                                      const std::string& host, ObjectModel& model, unsigned what,
+                                      std::chrono::milliseconds timeout) {
   std::vector<std::string_view> targets;
   if (what & kRelistImages) targets.push_back("/images/json?all=1");
   if (what & kRelistNetworks) targets.push_back("/networks");
@@ -242,7 +287,10 @@ Task<void> relist(transport::Worker& worker, const transport::Address& address, 
     if (targets[i] == "/networks") networks = docker::parse_network_list(results[i].response.body());
     if (targets[i] == "/volumes") volumes = docker::parse_volume_list(results[i].response.body());
   }
-  if (!images && !networks && !volumes) co_return;
+  std::vector<std::string> moved;
+  if (!images && !networks && !volumes) co_return moved;
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
   model.edit(host, [&](HostEdit& edit) {
     if (volumes) {
       auto& t = edit.volumes();
@@ -250,9 +298,11 @@ Task<void> relist(transport::Worker& worker, const transport::Address& address, 
       for (auto& v : *volumes) t.by_name[v.name] = std::move(v);
     }
     if (images) {
+      const auto before = edit.objects().images;  // (the table as it was: marks kept where unchanged)
       auto& t = edit.images();
       t = ImageTable{};
       for (auto& i : *images) t.put(std::move(i));
+      moved = t.mark_tags(before.get(), now, true);
     }
     if (networks) {
       auto& t = edit.networks();
@@ -260,6 +310,7 @@ Task<void> relist(transport::Worker& worker, const transport::Address& address, 
       for (auto& n : *networks) t.put(std::move(n));
     }
   });
+  co_return moved;
 }
 
 }  // namespace flocker::flock

@@ -16,10 +16,10 @@ namespace flocker::flock {
 // Lists everything `host` holds (containers, images, volumes, networks), inspects each
 // container (`ps` words its state from what only inspect has: when it started, finished,
 // its health), and replaces its part of the model, synced. False, and the model untouched,
-// when any of it failed.
+// when any of it failed. `moved_tags`: the tags that moved or are new there.
 transport::Task<bool> sync_host(transport::Worker& worker, const transport::Address& address,
                                 const std::string& host, ObjectModel& model,
-                                std::chrono::milliseconds timeout);
+                                std::chrono::milliseconds timeout, std::vector<std::string>* moved_tags = nullptr);
 
 // One container read from its host: its list entry (by ID) and its inspect.
 struct ContainerRead {
@@ -30,10 +30,17 @@ transport::Task<ContainerRead> read_container(transport::Worker& worker, const t
                                               const std::string& host, const std::string& id,
                                               std::chrono::milliseconds timeout);
 // Reads a container again and puts what its host says in the model (unless a later read is
-// in first); false when the host did not say.
+// in first), and the containers it links to (their Names list an alias of it); false when
+// the host did not say.
 transport::Task<bool> reread_container(transport::Worker& worker, const transport::Address& address,
                                        const std::string& host, ObjectModel& model, const std::string& id,
                                        std::chrono::milliseconds timeout);
+
+// The containers of `host` named `names` read again (those a container linked to, once it
+// is gone: their Names lose its alias of them).
+transport::Task<void> reread_linked(transport::Worker& worker, const transport::Address& address,
+                                    const std::string& host, ObjectModel& model, const std::vector<std::string>& names,
+                                    std::chrono::milliseconds timeout);
 
 // Which of a host's lists an event is better answered by (the event alone does not say
 // enough: an image's tags after a tag or untag, a new network's or volume's list entry).
@@ -52,8 +59,8 @@ EventWork apply_events(ObjectModel& model, ExecIndex& execs, const std::string& 
                        const std::vector<std::string_view>& lines);
 
 // Fetches the lists `what` names and puts them in the model (a failed list is logged and
-// left: the next sync repairs it).
-transport::Task<void> relist(transport::Worker& worker, const transport::Address& address,
+// left: the next sync repairs it). Returns the tags that moved there (seen now: marked now).
+transport::Task<std::vector<std::string>> relist(transport::Worker& worker, const transport::Address& address,
                              const std::string& host, ObjectModel& model, unsigned what,
                              std::chrono::milliseconds timeout);
 

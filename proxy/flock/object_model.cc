@@ -110,6 +110,7 @@ void ContainerTable::put(ContainerRecord record) {
     if (record.name.empty()) record.name = it->second.name;
     if (record.image.empty()) record.image = it->second.image;
     if (record.created == 0) record.created = it->second.created;
+    if (record.created_ns == 0) record.created_ns = it->second.created_ns;
     if (record.nano_cpus == 0) record.nano_cpus = it->second.nano_cpus;
     if (record.memory == 0) record.memory = it->second.memory;
     if (record.requested_ports.empty()) record.requested_ports = it->second.requested_ports;
@@ -146,6 +147,34 @@ void ImageTable::put(docker::ImageSummary image) {
   }
 }
 
+bool is_tag(std::string_view normalized) {
+  return !normalized.empty() && normalized.find('@') == std::string_view::npos && !normalized.starts_with("sha256:");
+}
+
+std::vector<std::string> ImageTable::mark_tags(const ImageTable* before, int64_t now_ns, bool observed) {
+  std::vector<std::string> moved;
+  tagged.clear();
+  for (const auto& [ref, id] : id_by_ref) {
+    if (!is_tag(ref)) continue;
+    if (before) {
+      auto was = before->id_by_ref.find(ref);
+      auto mark = before->tagged.find(ref);
+      if (was != before->id_by_ref.end() && was->second == id && mark != before->tagged.end()) {
+        tagged[ref] = mark->second;
+        continue;
+      }
+    }
+    moved.push_back(ref);
+    if (observed) {
+      tagged[ref] = {now_ns, false};
+    } else {
+      auto image = by_id.find(id);
+      tagged[ref] = {image == by_id.end() ? 0 : image->second.created * 1'000'000'000, true};
+    }
+  }
+  return moved;
+}
+
 void NetworkTable::put(docker::NetworkSummary network) {
   remove(network.id);
   id_by_name[network.name] = network.id;
@@ -177,6 +206,14 @@ const docker::ImageSummary* HostObjects::image(std::string_view ref) const {
     prefix = "sha256:" + prefix;
   }
   return unique_prefix(t.by_id, prefix);
+}
+
+const docker::ImageSummary* HostObjects::image(const ImageRef& ref) const {
+  if (ref.winner_id.empty()) return image(ref.ref);
+  auto named = images->id_by_ref.find(ref.tag);
+  if (named == images->id_by_ref.end() || named->second != ref.winner_id) return nullptr;
+  auto it = images->by_id.find(ref.winner_id);
+  return it == images->by_id.end() ? nullptr : &it->second;
 }
 
 const docker::NetworkSummary* HostObjects::network(std::string_view ref) const {
@@ -232,10 +269,53 @@ std::optional<ContainerRecord> ModelSnapshot::container_by_name(std::string_view
   return std::nullopt;
 }
 
+ImageRef ModelSnapshot::resolve_image(std::string_view ref) const {
+  ImageRef out;
+  out.ref = std::string(ref);
+  std::string normalized = docker::normalize_image(ref);
+  if (!is_tag(normalized)) return out;
+  for (const auto& h : hosts_) {
+    const auto& t = *h->images;
+    auto named = t.id_by_ref.find(normalized);
+    if (named == t.id_by_ref.end()) continue;
+    auto m = t.tagged.find(normalized);
+    const TagMark mark = m == t.tagged.end() ? TagMark{} : m->second;
+    if (out.winner_id.empty() || mark.ns > out.mark.ns) {
+      out.winner_id = named->second;
+      out.mark = mark;
+      out.winner_host = h->host;
+    }
+  }
+  if (!out.winner_id.empty()) out.tag = std::move(normalized);
+  return out;
+}
+
 std::vector<std::string> ModelSnapshot::image_holders(std::string_view ref) const {
+  return image_holders(resolve_image(ref));
+}
+
+std::vector<std::string> ModelSnapshot::image_holders(const ImageRef& ref) const {
   std::vector<std::string> out;
   for (const auto& h : hosts_) {
     if (h->image(ref)) out.push_back(h->host);
+  }
+  return out;
+}
+
+std::vector<std::string> ModelSnapshot::disagreeing(const std::vector<std::string>& tags) const {
+  std::vector<std::string> out;
+  for (const auto& tag : tags) {
+    const std::string* first = nullptr;
+    for (const auto& h : hosts_) {
+      auto named = h->images->id_by_ref.find(tag);
+      if (named == h->images->id_by_ref.end()) continue;
+      if (!first) {
+        first = &named->second;
+      } else if (*first != named->second) {
+        out.push_back(tag);
+        break;
+      }
+    }
   }
   return out;
 }
@@ -249,17 +329,32 @@ std::vector<std::string> ModelSnapshot::volume_holders(std::string_view name) co
 }
 
 std::vector<std::string> ModelSnapshot::network_holders(std::string_view ref) const {
-  // Docker's order across the flock too: an exact ID or name anywhere wins over a prefix.
-  std::vector<std::string> exact, prefixed;
+  // Docker's order across the flock too: a full ID anywhere, then a name, then a prefix (a
+  // network may be named with another's ID).
+  std::vector<std::string> by_id, by_name, prefixed;
   for (const auto& h : hosts_) {
     const auto& t = *h->networks;
-    if (t.by_id.count(ref) || t.id_by_name.count(std::string(ref))) {
-      exact.push_back(h->host);
+    if (t.by_id.count(ref)) {
+      by_id.push_back(h->host);
+    } else if (t.id_by_name.count(std::string(ref))) {
+      by_name.push_back(h->host);
     } else if (h->network(ref)) {
       prefixed.push_back(h->host);
     }
   }
-  return exact.empty() ? prefixed : exact;
+  return !by_id.empty() ? by_id : !by_name.empty() ? by_name : prefixed;
+}
+
+std::optional<std::string> ModelSnapshot::network_alias(std::string_view ref) const {
+  if (ref.empty() || !network_aliases_) return std::nullopt;
+  if (auto it = network_aliases_->find(ref); it != network_aliases_->end()) return it->second;
+  if (!is_hex(ref)) return std::nullopt;
+  const std::string* found = nullptr;
+  for (auto it = network_aliases_->lower_bound(ref); it != network_aliases_->end() && it->first.starts_with(ref); ++it) {
+    if (found) return std::nullopt;  // ambiguous
+    found = &it->second;
+  }
+  return found ? std::optional<std::string>(*found) : std::nullopt;
 }
 
 bool ModelSnapshot::all_synced(const std::vector<std::string>& names) const {
@@ -334,11 +429,11 @@ void ObjectModel::publish(std::shared_ptr<HostObjects> host) {
   store(std::move(next));
 }
 
-void ObjectModel::replace_host(const std::string& host, uint64_t seq,
-                               const std::vector<std::shared_ptr<const docker::ListedContainer>>& containers,
-                               const std::vector<docker::ImageSummary>& images,
-                               const std::vector<docker::VolumeSummary>& volumes,
-                               const std::vector<docker::NetworkSummary>& networks) {
+std::vector<std::string> ObjectModel::replace_host(
+    const std::string& host, uint64_t seq,
+    const std::vector<std::shared_ptr<const docker::ListedContainer>>& containers,
+    const std::vector<docker::ImageSummary>& images, const std::vector<docker::VolumeSummary>& volumes,
+    const std::vector<docker::NetworkSummary>& networks) {
   auto it = std::make_shared<ImageTable>();
   for (const auto& i : images) it->put(i);
   auto vt = std::make_shared<VolumeTable>();
@@ -347,6 +442,8 @@ void ObjectModel::replace_host(const std::string& host, uint64_t seq,
   for (const auto& n : networks) nt->put(n);
   std::lock_guard lock(write_mu_);
   const HostObjects* before = snapshot()->host(host);
+  // (Not seen moving: a tag that changed while the host was not watched is estimated.)
+  auto moved = it->mark_tags(before ? before->images.get() : nullptr, 0, false);
   const ContainerTable* old = before ? before->containers.get() : nullptr;
   auto ct = std::make_shared<ContainerTable>();
   if (old) ct->gone = old->gone;
@@ -377,6 +474,7 @@ void ObjectModel::replace_host(const std::string& host, uint64_t seq,
   h->volumes = std::move(vt);
   h->networks = std::move(nt);
   publish(std::move(h));
+  return moved;
 }
 
 void ObjectModel::apply_read(const std::string& host, const std::string& id, uint64_t seq,
@@ -408,6 +506,21 @@ void ObjectModel::edit(const std::string& host, const std::function<void(HostEdi
   change(edit);
   edit.finish();
   publish(std::move(copy));
+}
+
+void ObjectModel::alias_network(const std::string& old_id, const std::string& new_id) {
+  std::lock_guard lock(write_mu_);
+  auto next = std::make_shared<ModelSnapshot>(*snapshot());
+  auto aliases = next->network_aliases_ ? std::make_shared<std::map<std::string, std::string, std::less<>>>(
+                                              *next->network_aliases_)
+                                        : std::make_shared<std::map<std::string, std::string, std::less<>>>();
+  for (auto& [from, to] : *aliases) {
+    if (to == old_id) to = new_id;  // moved again: every older ID follows
+  }
+  (*aliases)[old_id] = new_id;
+  aliases->erase(new_id);
+  next->network_aliases_ = std::move(aliases);
+  store(std::move(next));
 }
 
 void ObjectModel::mark_unsynced(const std::string& host) {

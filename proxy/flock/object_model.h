@@ -54,6 +54,8 @@ struct ContainerRecord {
   // Which read (ObjectModel::begin_read) it is from: an older read's answer, arriving late,
   // does not overwrite it.
   uint64_t read_seq = 0;
+  // Its exact creation time, when known without its list entry (an inspect): ns.
+  int64_t created_ns = 0;
 };
 
 // A container as read from its host.
@@ -88,10 +90,37 @@ struct ContainerTable {
   void sum_usage();
 };
 
+// When a tag came to name the image it names on a host: the flock resolves a tag to its
+// newest assignment on any host (one engine's tag names one image, the last one given it).
+struct TagMark {
+  int64_t ns = 0;  // nanoseconds since the epoch
+  // Not seen moving: the image's creation time, from a listing (refined to dockerd's
+  // Metadata.LastTagTime before hosts that disagree are brought in line).
+  bool estimated = true;
+  bool operator==(const TagMark&) const = default;
+};
+
 struct ImageTable {
   std::map<std::string, docker::ImageSummary, std::less<>> by_id;  // "sha256:..."
   std::unordered_map<std::string, std::string> id_by_ref;          // normalized tag or digest
+  std::unordered_map<std::string, TagMark> tagged;                 // every tag (not digests)
   void put(docker::ImageSummary image);
+  // The tags of `next` (a fresh listing) get their marks: kept from `before` where the tag
+  // still names the same image, else `now` when the move was seen as it happened (an event,
+  // the proxy's own change), else an estimate. Returns the tags that moved or are new.
+  std::vector<std::string> mark_tags(const ImageTable* before, int64_t now_ns, bool observed);
+};
+
+// Whether a normalized reference is a tag ("app:latest"), not a digest ("app@sha256:...").
+bool is_tag(std::string_view normalized);
+
+// A tag resolved once against the whole flock, then checked host by host.
+struct ImageRef {
+  std::string ref;        // as given: a tag, digest, ID or ID prefix
+  std::string tag;        // normalized, when `ref` is a tag some host has
+  std::string winner_id;  // the image the tag names across the flock ("" when not a tag)
+  TagMark mark;           // the winning assignment
+  std::string winner_host;
 };
 
 struct VolumeTable {
@@ -116,8 +145,12 @@ struct HostObjects {
   std::shared_ptr<const VolumeTable> volumes = std::make_shared<VolumeTable>();
   std::shared_ptr<const NetworkTable> networks = std::make_shared<NetworkTable>();
 
-  // An image by tag or digest (normalized here), full ID, or ID prefix as docker accepts it.
+  // An image by tag or digest (normalized here), full ID, or ID prefix as docker accepts it,
+  // as this host alone resolves it.
   const docker::ImageSummary* image(std::string_view ref) const;
+  // The same for a reference resolved flock-wide: a tag only where it names the flock's
+  // image (a host that kept an older image under the tag does not have it).
+  const docker::ImageSummary* image(const ImageRef& ref) const;
   // A network by full ID, name, or unique ID prefix (docker's order).
   const docker::NetworkSummary* network(std::string_view ref) const;
   const docker::VolumeSummary* volume(std::string_view name) const;
@@ -138,16 +171,29 @@ class ModelSnapshot {
   // prefix.
   ContainerLookup container(std::string_view ref) const;
   std::optional<ContainerRecord> container_by_name(std::string_view name) const;
-  // The hosts holding an image, a volume, a network (by ID, name or prefix).
+  // A tag resolved to its newest assignment on any synced host (ties: the first host by
+  // name); other references as given.
+  ImageRef resolve_image(std::string_view ref) const;
+  // The hosts holding an image (a tag: where it names the flock's image), a volume, a
+  // network (by ID, name or prefix).
   std::vector<std::string> image_holders(std::string_view ref) const;
+  std::vector<std::string> image_holders(const ImageRef& ref) const;
+  // The tags among `tags` that name different images on different hosts.
+  std::vector<std::string> disagreeing(const std::vector<std::string>& tags) const;
   std::vector<std::string> volume_holders(std::string_view name) const;
   std::vector<std::string> network_holders(std::string_view ref) const;
+  // The current ID of a network that moved (a local network follows its first container),
+  // by the full ID or a unique prefix of an ID it had: the ID the client was given keeps
+  // naming it. nullopt when `ref` is no such ID.
+  std::optional<std::string> network_alias(std::string_view ref) const;
   // Whether every host in `names` is synced (then a miss is a true miss).
   bool all_synced(const std::vector<std::string>& names) const;
 
  private:
   friend class ObjectModel;
   std::vector<std::shared_ptr<const HostObjects>> hosts_;  // sorted by host name
+  // Old network ID -> the ID it has now (null: none).
+  std::shared_ptr<const std::map<std::string, std::string, std::less<>>> network_aliases_;
 };
 
 // A change to one host's objects: tables are copied on first write, the rest is shared.
@@ -183,11 +229,12 @@ class ObjectModel {
 
   // Everything a host holds, from its lists (issued as read `seq`): replaces what was known,
   // but for containers read again since, and marks it synced.
-  void replace_host(const std::string& host, uint64_t seq,
-                    const std::vector<std::shared_ptr<const docker::ListedContainer>>& containers,
-                    const std::vector<docker::ImageSummary>& images,
-                    const std::vector<docker::VolumeSummary>& volumes,
-                    const std::vector<docker::NetworkSummary>& networks);
+  // Returns the tags that moved or are new there (ImageTable::mark_tags).
+  std::vector<std::string> replace_host(const std::string& host, uint64_t seq,
+                                        const std::vector<std::shared_ptr<const docker::ListedContainer>>& containers,
+                                        const std::vector<docker::ImageSummary>& images,
+                                        const std::vector<docker::VolumeSummary>& volumes,
+                                        const std::vector<docker::NetworkSummary>& networks);
   // One container read again (issued as read `seq`): its list entry, or null when its host
   // no longer has it. Not applied when a later read or removal is already in.
   void apply_read(const std::string& host, const std::string& id, uint64_t seq,
@@ -195,6 +242,8 @@ class ObjectModel {
   // Applies `change` to a copy of the host's objects (an empty host is added if unknown)
   // and publishes it.
   void edit(const std::string& host, const std::function<void(HostEdit&)>& change);
+  // A network re-created elsewhere under `new_id`: `old_id` (and older IDs of it) name it.
+  void alias_network(const std::string& old_id, const std::string& new_id);
   // Its event stream broke: what it holds is kept, but no longer trusted for misses.
   void mark_unsynced(const std::string& host);
   void drop_host(const std::string& host);

@@ -11,6 +11,7 @@ const char* kind_word(v1::RequirementKind kind) {
     case v1::REQUIREMENT_KIND_CONTAINER: return "container";
     case v1::REQUIREMENT_KIND_VOLUME: return "volume";
     case v1::REQUIREMENT_KIND_NETWORK: return "network";
+    case v1::REQUIREMENT_KIND_IMAGE: return "image";
     default: return "object";
   }
 }

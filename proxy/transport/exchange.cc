@@ -35,13 +35,7 @@ bool Exchange::keep_alive() const {
          !worker_.draining();
 }
 
-Task<std::optional<std::string>> Exchange::read_body(std::size_t limit) {
-  std::string body;
-  bool too_large = false;
-  auto append = [&](const char* data, std::size_t n) {
-    if (body.size() + n > limit) too_large = true;
-    if (!too_large) body.append(data, n);
-  };
+Task<void> Exchange::send_continue() {
   auto expect = parser_.get().find(http::field::expect);
   if (expect != parser_.get().end() && beast::iequals(expect->value(), "100-continue") &&
       !request_body_.done() && buffer_.size() == 0) {
@@ -49,7 +43,50 @@ Task<std::optional<std::string>> Exchange::read_body(std::size_t limit) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     error_code ec;
     co_await asio::async_write(client_, asio::buffer(kContinue), ec_token(ec));
+    parser_.get().erase(http::field::expect);  // (given: whoever relays the body next sends none)
   }
+}
+
+Task<std::string> Exchange::peek_body(std::size_t limit, std::chrono::milliseconds patience) {
+  std::string payload;
+  co_await send_continue();
+  BodyFraming framing = request_body_;  // a copy: the body itself stays unread
+  std::size_t scanned = 0;              // wire bytes of the buffer already looked at
+  auto append = [&](const char* data, std::size_t n) {
+    payload.append(data, std::min(n, limit - std::min(limit, payload.size())));
+  };
+  asio::steady_timer quiet(client_.get_executor());
+  while (!framing.done() && !framing.error() && payload.size() < limit) {
+    if (scanned == buffer_.size()) {
+      // Wait for more, but not for ever: a client that sends part of a body and waits would
+      // otherwise hold the request here rather than in the relay, which has its own timeouts.
+      quiet.expires_after(patience);
+      quiet.async_wait([this](const error_code& ec) {
+        if (!ec) {
+          error_code ignored;
+          client_.cancel(ignored);
+        }
+      });
+      error_code ec;
+      std::size_t n = co_await client_.async_read_some(buffer_.prepare(16 * 1024), ec_token(ec));
+      quiet.cancel();
+      if (ec) break;
+      buffer_.commit(n);
+    }
+    const auto* data = static_cast<const char*>(buffer_.data().data());
+    scanned += framing.consume(data + scanned, buffer_.size() - scanned, append);
+  }
+  co_return payload;
+}
+
+Task<std::optional<std::string>> Exchange::read_body(std::size_t limit) {
+  std::string body;
+  bool too_large = false;
+  auto append = [&](const char* data, std::size_t n) {
+    if (body.size() + n > limit) too_large = true;
+    if (!too_large) body.append(data, n);
+  };
+  co_await send_continue();
   while (!request_body_.done() && !too_large) {
     if (buffer_.size() == 0) {
       error_code ec;

@@ -58,6 +58,13 @@ class Exchange {
   // (a 413 has then been sent) or the client failed; the connection closes after.
   Task<std::optional<std::string>> read_body(std::size_t limit);
 
+  // Reads ahead without consuming: the request body's first payload bytes (chunk framing
+  // taken off), up to `limit` or the body's end. The bytes read stay in client_buffer(), so
+  // whatever relays the body next relays it raw and whole; memory is bounded by `limit`.
+  // Less than asked when the client fails or goes quiet for `patience` (then the relay
+  // deals with it).
+  Task<std::string> peek_body(std::size_t limit, std::chrono::milliseconds patience = std::chrono::seconds(10));
+
   // Puts a body read with read_body back in front of the connection's unread bytes, framed
   // by Content-Length, so that whatever handles the request next reads it as if it had just
   // arrived: checked bodies pass on exactly as they were checked.
@@ -80,6 +87,9 @@ class Exchange {
   const std::optional<std::chrono::steady_clock::time_point>& answered() const { return answered_; }
 
  private:
+  // Expect: 100-continue: the go-ahead, before the body is read.
+  Task<void> send_continue();
+
   Worker& worker_;
   const Handler& handler_;
   Socket& client_;

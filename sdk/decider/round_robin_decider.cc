@@ -177,7 +177,8 @@ grpc::Status RoundRobinDecider::decide(const sdk::v1::RouteRequest& req,
                               fmt::join(placement.unmet, ", "))};
         }
         left.clear();
-        for (const auto* c : placement.hosts) left.push_back(c->name());
+        // An unused network the container names stays where it is, with its ID, when it can.
+        for (const auto* c : sdk::keep_followed_in_place(req, placement.hosts)) left.push_back(c->name());
       }
       if (pinned_ok && std::find(left.begin(), left.end(), req.pinned_host()) != left.end()) {
         chosen = {req.pinned_host()}, why = "pinned";

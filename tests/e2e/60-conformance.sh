@@ -4,8 +4,9 @@
 # IDs, malformed bodies, wrong methods and trailing slashes, to engine 1 directly and through
 # flocker, in single-engine mode (the default policy) and in flock mode (3 engines); status
 # codes and error messages must match, but for the differences the script lists with their
-# reasons. Then what only a flock can get wrong: ps since/before across hosts, a client
-# tearing down swarm mode, old API versions.
+# reasons. Then what only a flock can get wrong: ps since/before across hosts (within one
+# second too), info's SystemTime and Images, network rm by an ID that is another network's
+# name, a client tearing down swarm mode, old API versions.
 source "$(dirname "$0")/lib.sh"
 e2e_begin conformance 3
 
@@ -47,6 +48,34 @@ expect_eq "both at once" "order3" \
   "$(P ps -a --filter since=order2 --filter before=order4 --filter name=order --format '{{.Names}}' | xargs)"
 expect_eq "with a limit, applied after the window" "order4" \
   "$(P ps -a --filter since=order1 --filter name=order --last 1 --format '{{.Names}}' | xargs)"
+# One engine orders by the nanosecond: two hosts within one second (tried until they are).
+for try in 1 2 3 4 5; do
+  P create --name "same${try}a" -e constraint:node==e1 "$IMG" true >/dev/null || true
+  P create --name "same${try}b" -e constraint:node==e2 "$IMG" true >/dev/null || true
+  if [ "$(P inspect -f '{{.Created}}' "same${try}a" "same${try}b" | cut -d. -f1 | uniq | wc -l)" = 1 ]; then break; fi
+done
+expect_eq "A on e1, B on e2 in the same second: ps -a, since=A, before=B" "same${try}b same${try}a|same${try}b|same${try}a" \
+  "$(for f in "" "--filter since=same${try}a" "--filter before=same${try}b"; do
+    P ps -a --filter name="same$try" $f --format '{{.Names}}' | xargs; done | paste -sd'|')"
+
+echo "== one engine over time: its clock, its image count, network rm by ID"
+t1=$(P info -f '{{.SystemTime}}')
+sleep 1
+t2=$(P info -f '{{.SystemTime}}')
+expect_match "info.SystemTime is now: two calls a second apart ($t1, $t2)" '^(0\.[89]|1\.[0-4])[0-9]*$' \
+  "$(awk -v a="$(date -d "$t1" +%s.%N)" -v b="$(date -d "$t2" +%s.%N)" 'BEGIN {printf "%.3f", b - a}')"
+expect_eq "info.Images: the distinct IDs of images -a (busybox on several hosts counts once)" \
+  "$(P images -aq --no-trunc | sort -u | wc -l)" "$(P info -f '{{.Images}}')"
+# A network on e2, and one on e1 named with its full ID: dockerd resolves the full ID first.
+byid=$(E 2 network create --subnet 198.19.210.0/24 byid)
+E 1 network create --subnet 198.19.211.0/24 "$byid" >/dev/null
+for _ in $(seq 1 30); do
+  [ "$(P network ls --format '{{.Name}}' | grep -cx -e byid -e "$byid")" = 2 ] && break
+  sleep 0.1
+done
+P network rm "$byid" >/dev/null 2>&1 || true
+expect_eq "network rm <byid's ID>: byid, not the network named with that ID" "e1:$byid e2:" \
+  "e1:$(E 1 network ls --format '{{.Name}}' | grep -x -e byid -e "$byid" | xargs) e2:$(E 2 network ls --format '{{.Name}}' | grep -x -e byid -e "$byid" | xargs)"
 
 echo "== swarm mode, as a client outside a swarm sees it"
 expect_match "docker swarm leave: the engine's 503" "This node is not part of a swarm" \

@@ -69,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)docker::parse_volume(r.body);
     (void)docker::parse_network(r.body);
     (void)docker::swarm_state(r.body);
-    if (auto out = docker::filter_by_created(r.body, 1000, 2000000000)) expect_json(*out, "filter_by_created");
+    if (auto out = docker::filter_by_created(r.body, 1000 * 1000000000LL, 2000000000 * 1000000000LL)) expect_json(*out, "filter_by_created");
   }
 
   std::vector<docker::HostSummary> hosts;

@@ -123,8 +123,14 @@ struct FakeDocker::Impl {
   std::mutex mu;
   std::condition_variable events_cv;
   std::vector<Container> containers;
-  std::map<std::string, std::string> images;  // ref -> id
+  std::map<std::string, std::string> images;  // ref -> id ("sha256:..." as the ref: untagged)
   std::map<std::string, uint64_t> archive_sizes;  // image id -> `docker save` payload bytes
+  struct ImageMeta {
+    int64_t created = 5;    // seconds, as the list has it
+    int64_t last_tag = 0;   // Metadata.LastTagTime (ns; 0: never tagged here, as after a pull)
+  };
+  std::map<std::string, ImageMeta> image_meta;  // by image id
+  int64_t builds = 0;
   std::map<std::string, std::string> volumes;  // name -> driver
   std::vector<Network> networks;
   std::map<std::string, std::string> execs;   // exec id -> container id
@@ -221,18 +227,71 @@ struct FakeDocker::Impl {
                           net ? net->id : "");
     }
     const auto st = c.state();
+    std::string names;
+    for (const auto& n : names_of(c)) names += (names.empty() ? "" : ",") + quote(n);
     return fmt::format(
-        R"({{"Id":"{}","Names":["/{}"],"Image":{},"ImageID":{},"Command":"sh","Created":{},"Ports":[{}],"Labels":{},"State":"{}","Status":{},"HostConfig":{{"NetworkMode":"default"}},"NetworkSettings":{{"Networks":{{{}}}}},"Mounts":[]}})",
-        c.id, c.name, quote(c.image), quote(c.image_id), c.created, ports, labels_of(c, engine), docker::state_word(st),
+        R"({{"Id":"{}","Names":[{}],"Image":{},"ImageID":{},"Command":"sh","Created":{},"Ports":[{}],"Labels":{},"State":"{}","Status":{},"HostConfig":{{"NetworkMode":"default"}},"NetworkSettings":{{"Networks":{{{}}}}},"Mounts":[]}})",
+        c.id, names, quote(c.image), quote(c.image_id), c.created, ports, labels_of(c, engine), docker::state_word(st),
         quote(docker::status_text(st, now)), nets);
   }
 
   std::string inspect(const Container& c) {
+    std::string links;  // dockerd's form: "/db:/web/alias"
+    for (const auto& [target, alias] : links_of(c)) {
+      links += (links.empty() ? "" : ",") + quote("/" + target + ":/" + c.name + "/" + alias);
+    }
     return fmt::format(
-        R"({{"Id":"{}","Created":"{}","Path":"sh","Args":[],"State":{{"Status":"{}","Running":{},"Paused":{},"Restarting":false,"OOMKilled":false,"Dead":false,"Pid":{},"ExitCode":{},"Error":"","StartedAt":"{}","FinishedAt":"{}"}},"Image":{},"Name":"/{}","Config":{{"Image":{}}},"HostConfig":{{"Isolation":""}}}})",
+        R"({{"Id":"{}","Created":"{}","Path":"sh","Args":[],"State":{{"Status":"{}","Running":{},"Paused":{},"Restarting":false,"OOMKilled":false,"Dead":false,"Pid":{},"ExitCode":{},"Error":"","StartedAt":"{}","FinishedAt":"{}"}},"Image":{},"Name":"/{}","Config":{{"Image":{}}},"HostConfig":{{"Isolation":"","Links":[{}]}}}})",
         c.id, docker_time(c.created_ns), docker::state_word(c.state()), c.running ? "true" : "false",
         c.paused ? "true" : "false", c.running ? 4242 : 0, c.exit_code, docker_time(c.started_ns),
-        docker_time(c.finished_ns), quote(c.image_id), c.name, quote(c.image));
+        docker_time(c.finished_ns), quote(c.image_id), c.name, quote(c.image), links);
+  }
+
+  // HostConfig.Links of its create body ("db" or "db:alias"): the container linked to (by
+  // its name now), and the alias.
+  std::vector<std::pair<std::string, std::string>> links_of(const Container& c) {
+    std::vector<std::pair<std::string, std::string>> out;
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    simdjson::dom::array links;
+    if (c.body.empty() || parser.parse(c.body).get(root) || root["HostConfig"]["Links"].get_array().get(links)) return out;
+    for (auto l : links) {
+      std::string_view v;
+      if (l.get_string().get(v)) continue;
+      std::string target(v.substr(0, v.find(':'))), alias(v.find(':') == std::string_view::npos ? v : v.substr(v.find(':') + 1));
+      if (target.starts_with('/')) target.erase(0, 1);
+      if (const Container* t = find(target)) out.emplace_back(t->name, alias);
+    }
+    return out;
+  }
+
+  // Its Names as dockerd lists them: its own, and "/web/alias" for each container linking to
+  // it, in name order.
+  std::vector<std::string> names_of(const Container& c) {
+    std::vector<std::string> out{"/" + c.name};
+    for (const auto& x : containers) {
+      for (const auto& [target, alias] : links_of(x)) {
+        if (target == c.name) out.push_back("/" + x.name + "/" + alias);
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // An image's tags ("sha256:..." keys are no tag).
+  std::vector<std::string> tags_of(const std::string& id) {
+    std::vector<std::string> out;
+    for (const auto& [ref, i] : images) {
+      if (i == id && !ref.starts_with("sha256:")) out.push_back(ref);
+    }
+    return out;
+  }
+
+  // `ref` names `id` from now on (a build, a tag, a commit), as dockerd tags: announced.
+  void tag(const std::string& ref, const std::string& id) {
+    images[ref] = id;
+    image_meta[id].last_tag = now_ns();
+    event("image", "tag", id, "\"name\":" + quote(ref));
   }
 
   void state_event(std::string_view action, const Container& c, std::string extra = "") {
@@ -418,11 +477,11 @@ void FakeDocker::stop() {
 }
 
 std::string FakeDocker::add_container(const std::string& name, const std::string& image,
-                                      int64_t created, const std::string& id, bool announce) {
+                                      int64_t created, const std::string& id, bool announce, int64_t created_ns) {
   std::lock_guard lock(impl_->mu);
   Impl::Container c{id.empty() ? hex_id(name_ + "/" + name) : id, name, image, created, true, "", {}};
   c.started_ns = now_ns();
-  c.created_ns = created * 1'000'000'000 + (++impl_->creates % 1'000'000'000);
+  c.created_ns = created_ns ? created_ns : created * 1'000'000'000 + (++impl_->creates % 1'000'000'000);
   c.image_id = impl_->image_id(image);
   impl_->containers.push_back(c);
   if (announce) {
@@ -433,12 +492,17 @@ std::string FakeDocker::add_container(const std::string& name, const std::string
   return c.id;
 }
 
-void FakeDocker::add_image(const std::string& ref, const std::string& id, uint64_t archive_size) {
+void FakeDocker::add_image(const std::string& ref, const std::string& id, uint64_t archive_size, int64_t created) {
   std::lock_guard lock(impl_->mu);
-  impl_->images[ref] = id.empty() ? "sha256:" + hex_id(ref) : id;
-  impl_->archive_sizes[impl_->images[ref]] = archive_size;
-  impl_->push_event(R"({"Type":"image","Action":"tag","Actor":{"ID":")" + impl_->images[ref] +
-                    R"(","Attributes":{"name":")" + ref + R"("}},"time":1})");
+  const std::string image = id.empty() ? "sha256:" + hex_id(ref) : id;
+  impl_->archive_sizes[image] = archive_size;
+  impl_->image_meta[image].created = created;
+  impl_->tag(ref, image);
+}
+
+std::string FakeDocker::image_id(const std::string& ref) {
+  std::lock_guard lock(impl_->mu);
+  return impl_->image_id(ref);
 }
 
 void FakeDocker::add_volume(const std::string& name, const std::string& driver) {
@@ -474,7 +538,8 @@ FakeDocker::Archive FakeDocker::image_archive(const std::string& ref) {
   Archive a;
   const std::string id = impl_->image_id(ref);
   if (id.empty()) return a;
-  const std::string head = archive_header(id, impl_->images.count(ref) || impl_->images.count(ref + ":latest") ? ref : "-");
+  const std::string saved = impl_->images.count(ref) ? ref : impl_->images.count(ref + ":latest") ? ref + ":latest" : "-";
+  const std::string head = archive_header(id, saved);
   a.sum = checksum_update(1469598103934665603ull, head.data(), head.size());
   const uint64_t size = impl_->archive_sizes[id];
   std::string block;
@@ -643,9 +708,10 @@ void FakeDocker::serve(Socket& s) {
       for (const auto& [ref, id] : im.images) image_ids.insert(id);
       std::string labels;
       for (const auto& l : im.daemon_labels) labels += (labels.empty() ? "" : ",") + quote(l);
-      json(http::status::ok, fmt::format(R"J({{"ID":"{}","Name":"{}","Containers":{},"ContainersRunning":{},"ContainersPaused":{},"ContainersStopped":{},"Images":{},"NCPU":2,"MemTotal":1000,"ServerVersion":"20.10-fake","OSType":"linux","Driver":"vfs","KernelVersion":"6.1.0-fake","OperatingSystem":"Debian GNU/Linux 12 (bookworm)","Architecture":"x86_64","Labels":[{}]}})J",
+      json(http::status::ok, fmt::format(R"J({{"ID":"{}","Name":"{}","Containers":{},"ContainersRunning":{},"ContainersPaused":{},"ContainersStopped":{},"Images":{},"NCPU":2,"MemTotal":1000,"ServerVersion":"20.10-fake","OSType":"linux","Driver":"vfs","KernelVersion":"6.1.0-fake","OperatingSystem":"Debian GNU/Linux 12 (bookworm)","Architecture":"x86_64","Labels":[{}],"SystemTime":"{}"}})J",
                                          hex_id(name_).substr(0, 12), name_, im.containers.size(), running, paused,
-                                         im.containers.size() - running - paused, image_ids.size(), labels));
+                                         im.containers.size() - running - paused, image_ids.size(), labels,
+                                         docker_time(now_ns())));
     } else if (path == "/containers/json" && m == http::verb::get) {
       const std::string all_value = query_value(target, "all");
       const bool all = !all_value.empty() && all_value != "0" && all_value != "false";
@@ -682,6 +748,20 @@ void FakeDocker::serve(Socket& s) {
       }
       all_forced = false;
       std::sort(list.begin(), list.end(), [](auto* a, auto* b) { return a->created_ns > b->created_ns; });
+      // since/before a container (an ID or name here): those made after / before it, as
+      // dockerd walks its newest-first list.
+      for (const char* key : {"since", "before"}) {
+        if (!f.count(key) || f[key].empty()) continue;
+        Impl::Container* bound = im.find(f[key].back());
+        if (!bound) continue;
+        std::vector<Impl::Container*> all_made;  // (the bound itself may be filtered out: compare times)
+        for (auto* c : list) {
+          if (std::string_view(key) == "since" ? c->created_ns > bound->created_ns : c->created_ns < bound->created_ns) {
+            all_made.push_back(c);
+          }
+        }
+        list = std::move(all_made);
+      }
       if (!limit.empty() && std::stoi(limit) > 0 && list.size() > std::size_t(std::stoi(limit))) list.resize(std::stoi(limit));
       std::string out = "[";
       const auto now = docker::Clock::now();
@@ -798,12 +878,69 @@ void FakeDocker::serve(Socket& s) {
         json(http::status::ok, "{\"ID\":\"" + id + "\",\"ContainerID\":\"" + im.execs[id] + "\",\"ExitCode\":0}");
       }
     } else if (path == "/images/json") {
+      std::set<std::string> ids;
+      for (auto& [ref, id] : im.images) ids.insert(id);
       std::string out = "[";
-      for (auto& [ref, id] : im.images) {
+      for (const auto& id : ids) {  // one entry per image, its tags together (dockerd's)
+        std::string tags;
+        for (const auto& t : im.tags_of(id)) tags += (tags.empty() ? "" : ",") + quote(t);
+        if (tags.empty()) tags = "\"<none>:<none>\"";
         if (out.size() > 1) out += ",";
-        out += fmt::format(R"({{"Id":"{}","RepoTags":[{}],"Created":5,"Size":1}})", id, quote(ref));
+        out += fmt::format(R"({{"Id":"{}","RepoTags":[{}],"Created":{},"Size":1}})", id, tags, im.image_meta[id].created);
       }
       json(http::status::ok, out + "]");
+    } else if (path == "/build") {
+      // docker build (the legacy builder): the context read, the tag given to a new image.
+      const std::string id = "sha256:" + hex_id(name_ + "/build" + std::to_string(++im.builds));
+      im.archive_sizes[id] = 1024;
+      im.image_meta[id].created = now_ns() / 1'000'000'000;
+      const std::string t = query_value(target, "t");
+      if (!t.empty()) im.tag(t.find(':') == std::string::npos ? t + ":latest" : t, id);
+      if (t.empty()) im.images[id] = id;
+      json(http::status::ok, "{\"stream\":\"Successfully built " + id.substr(7, 12) + " on " + name_ + "\\n\"}\r\n");
+    } else if (path.starts_with("/images/") && path.ends_with("/tag")) {
+      const std::string ref = path.substr(8, path.size() - 12);
+      const std::string id = im.image_id(ref);
+      std::string repo = query_value(target, "repo"), tag = query_value(target, "tag");
+      if (id.empty()) {
+        error(http::status::not_found, "No such image: " + ref);
+      } else {
+        im.tag(repo + ":" + (tag.empty() ? "latest" : tag), id);
+        res.result(http::status::created);
+      }
+    } else if (path.starts_with("/images/") && m == http::verb::delete_) {
+      // docker rmi: a tag is taken off; the image goes with its last one, unless a
+      // container uses it (then a 409 without force, an untagged image with it).
+      std::string ref = path.substr(8);
+      const std::string id = im.image_id(ref);
+      if (!im.images.count(ref) && im.images.count(ref + ":latest")) ref += ":latest";
+      const bool force = query_value(target, "force") == "1";
+      const Impl::Container* user = nullptr;
+      for (const auto& c : im.containers) {
+        if (c.image_id == id) user = &c;
+      }
+      if (id.empty()) {
+        error(http::status::not_found, "No such image: " + ref);
+      } else if (im.images.count(ref) && im.tags_of(id).size() == 1 && user && !force) {
+        error(http::status::conflict, "conflict: unable to remove repository reference \"" + ref +
+                                          "\" (must force) - container " + user->id.substr(0, 12) +
+                                          " is using its referenced image " + id.substr(7, 12));
+      } else {
+        std::string out = "[";
+        if (im.images.count(ref) && ref != id) {
+          im.images.erase(ref);
+          im.event("image", "untag", id, "\"name\":" + quote(id));
+          out += "{\"Untagged\":" + quote(ref) + "}";
+        }
+        if (im.tags_of(id).empty() && !user) {
+          std::erase_if(im.images, [&](const auto& kv) { return kv.second == id; });
+          im.event("image", "delete", id, "\"name\":" + quote(id));
+          out += std::string(out.size() > 1 ? "," : "") + "{\"Deleted\":" + quote(id) + "}";
+        } else if (im.tags_of(id).empty()) {
+          im.images[id] = id;  // untagged, kept for its container
+        }
+        json(http::status::ok, out + "]");
+      }
     } else if (path == "/images/create") {
       // A pull: three progress lines, chunked, and then the image is here.
       std::string ref = query_value(target, "fromImage");
@@ -837,7 +974,9 @@ void FakeDocker::serve(Socket& s) {
         const uint64_t size = im.archive_sizes[id];
         lock.unlock();
         std::string out = "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n";
-        std::string data = archive_header(id, im.images.count(ref) || im.images.count(ref + ":latest") ? ref : "-");
+        // (A tag as `docker save` records it: with its tag, ":latest" when none was named.)
+        const std::string saved = im.images.count(ref) ? ref : im.images.count(ref + ":latest") ? ref + ":latest" : "-";
+        std::string data = archive_header(id, saved);
         for (uint64_t done = 0;;) {
           for (; data.size() < 65536 && done < size; ++done) data += pattern_byte(done);
           if (data.empty()) break;
@@ -855,7 +994,11 @@ void FakeDocker::serve(Socket& s) {
       std::string ref = path.substr(8, path.size() - 13);
       const std::string id = im.image_id(ref);
       if (!id.empty()) {
-        json(http::status::ok, "{\"Id\":\"" + id + "\",\"Config\":{\"Env\":[\"IMAGE_ENV=1\"]}}");
+        std::string tags;
+        for (const auto& t : im.tags_of(id)) tags += (tags.empty() ? "" : ",") + quote(t);
+        const auto& meta = im.image_meta[id];
+        json(http::status::ok, fmt::format(R"({{"Id":"{}","RepoTags":[{}],"Created":"{}","Config":{{"Env":["IMAGE_ENV=1"]}},"Metadata":{{"LastTagTime":"{}"}}}})",
+                                           id, tags, docker_time(meta.created * 1'000'000'000), docker_time(meta.last_tag)));
       } else {
         error(http::status::not_found, "No such image: " + ref);
       }

@@ -3,7 +3,8 @@
 // Engine API for the proxy's routes, answering as dockerd does where the proxy reads it:
 // ping, version, info, container list (dockerd's entries and its id, name, status, label and
 // network filters)/create/inspect/start/stop/kill/restart/pause/unpause/logs/rename/delete/exec, exec
-// inspect, image list/inspect/pull (with progress)/save/load, volumes, networks (with the
+// inspect, image list/inspect/pull (with progress)/save/load/tag/remove/build (a tag moves as
+// on dockerd, with its LastTagTime), volumes, networks (with the
 // predefined bridge, host and none), plugins (none), prune, and a live /events stream.
 //
 // A create checks what its body refers to as an engine does: a container in VolumesFrom,
@@ -47,10 +48,16 @@ class FakeDocker {
 
   // State. IDs are made from the name unless given. Like a real engine, it announces the
   // change on its event streams (unless `announce` is false).
+  // `created_ns`: its exact creation time (0: within `created`, in the order made).
   std::string add_container(const std::string& name, const std::string& image, int64_t created,
-                            const std::string& id = "", bool announce = true);
-  // `archive_size`: the payload bytes of its `docker save` archive.
-  void add_image(const std::string& ref, const std::string& id = "", uint64_t archive_size = 1024);
+                            const std::string& id = "", bool announce = true, int64_t created_ns = 0);
+  // `archive_size`: the payload bytes of its `docker save` archive. Like a build or a
+  // `docker tag` on the engine itself: `ref` names the image from now on (its LastTagTime).
+  // `created`: the image's creation time, seconds.
+  void add_image(const std::string& ref, const std::string& id = "", uint64_t archive_size = 1024,
+                 int64_t created = 5);
+  // The ID `ref` names here ("" for none).
+  std::string image_id(const std::string& ref);
   void add_volume(const std::string& name, const std::string& driver = "local");
   // Returns the network's ID.
   std::string add_network(const std::string& name, const std::string& driver = "bridge");

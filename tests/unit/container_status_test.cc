@@ -1,6 +1,7 @@
 // dockerd's words for a container's state (State.String, StateString) and go-units'
 // HumanDuration, case by case from their own tests.
 #include "docker/container_status.h"
+#include "docker/docker_time.h"
 
 #include <gtest/gtest.h>
 
@@ -87,4 +88,17 @@ TEST(ContainerStatus, DockerTimesParsedToTheNanosecond) {
   EXPECT_FALSE(parse_docker_time("0001-01-01T00:00:00Z")) << "Go's zero time";
   EXPECT_FALSE(parse_docker_time("yesterday"));
   EXPECT_FALSE(parse_docker_time("2026-11-30T06:33:20"));
+}
+
+TEST(DockerTime, SystemTimeMovedOnKeepsItsZoneAndGoForm) {
+  using namespace std::chrono_literals;
+  EXPECT_EQ(flocker::docker::shift_docker_time("2026-12-07T15:24:19.003392912Z", 1500ms),
+            "2026-12-07T15:24:20.503392912Z");
+  EXPECT_EQ(flocker::docker::shift_docker_time("2026-12-31T23:59:59.5+01:00", 500ms), "2027-01-01T00:00:00+01:00")
+      << "a whole second has no fraction (RFC3339Nano trims zeros)";
+  EXPECT_EQ(flocker::docker::shift_docker_time("2026-12-07T10:00:00.100Z", 0ns), "2026-12-07T10:00:00.1Z");
+  EXPECT_EQ(flocker::docker::shift_docker_time("2026-03-01T00:00:00-05:30", -1ns), "2026-02-28T23:59:59.999999999-05:30");
+  EXPECT_FALSE(flocker::docker::shift_docker_time("yesterday", 1s));
+  EXPECT_EQ(flocker::docker::unix_nanos("1970-01-01T00:00:01.000000002Z"), 1'000'000'002);
+  EXPECT_EQ(flocker::docker::unix_nanos("0001-01-01T00:00:00Z"), 0) << "Go's zero time: never";
 }

@@ -67,6 +67,35 @@ TEST(MergeImages, OneEntryPerIdTagsUnited) {
   EXPECT_EQ(std::string_view(tags.at(1).get_string().value()), "mine:1");
 }
 
+TEST(MergeImages, ATagShowsOnTheImageItNamesOnly) {
+  // app:latest is on two images (one host kept an older build under it): the newest keeps
+  // it; the older one is listed as dockerd lists an image a rebuild took its tag from.
+  const std::string merged =
+      R"([{"Id":"sha256:new","Created":9,"RepoTags":["app:latest"],"RepoDigests":[]},)"
+      R"({"Id":"sha256:old","Created":5,"RepoTags":["app:latest","keep:1"],"RepoDigests":[]},)"
+      R"({"Id":"sha256:older","Created":3,"RepoTags":["app:latest"],"RepoDigests":["app@sha256:d"]},)"
+      R"({"Id":"sha256:oldest","Created":1,"RepoTags":["app:latest"],"RepoDigests":[]}])";
+  const std::string kept = keep_tags(merged, [](std::string_view tag, std::string_view id) {
+    return tag != "app:latest" || id == "sha256:new";
+  });
+  simdjson::dom::parser p;
+  auto list = parse(p, kept);
+  auto tags = [&](std::size_t i, const char* key) {
+    std::vector<std::string> out;
+    simdjson::dom::array items = list.at(i)[key].get_array().value();
+    for (auto t : items) out.emplace_back(t.get_string().value());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(tags(0, "RepoTags"), (V{"app:latest"}));
+  EXPECT_EQ(tags(1, "RepoTags"), (V{"keep:1"}));
+  EXPECT_EQ(tags(2, "RepoTags"), (V{})) << "a digest is left: no <none> tag";
+  EXPECT_EQ(tags(2, "RepoDigests"), (V{"app@sha256:d"}));
+  EXPECT_EQ(tags(3, "RepoTags"), (V{"<none>:<none>"}));
+  EXPECT_EQ(tags(3, "RepoDigests"), (V{"<none>@<none>"}));
+  EXPECT_EQ(std::string_view(list.at(3)["Id"].get_string().value()), "sha256:oldest");
+}
+
 TEST(MergeNetworksAndVolumes, OnePerName) {
   std::vector<HostBody> nets{{"e1", R"([{"Name":"bridge","Id":"1"},{"Name":"app","Id":"2"}])"},
                              {"e2", R"([{"Name":"bridge","Id":"3"},{"Name":"app","Id":"4"}])"}};

@@ -223,3 +223,79 @@ TEST(ObjectModel, AHostsUsageIsSummedWhenItsContainersChange) {
   EXPECT_EQ(usage.nano_cpus, 250000000);
   EXPECT_TRUE(usage.published.empty());
 }
+
+namespace {
+
+docker::ImageSummary image(char id, std::vector<std::string> tags, int64_t created = 1) {
+  docker::ImageSummary s{"sha256:" + hex64(id), std::move(tags)};
+  s.created = created;
+  return s;
+}
+
+// A host's image table from its list, the marks as a relist gives them (seen now).
+std::vector<std::string> relist(ObjectModel& m, const std::string& host, std::vector<docker::ImageSummary> images,
+                                int64_t now) {
+  std::vector<std::string> moved;
+  m.edit(host, [&](HostEdit& e) {
+    const auto before = e.objects().images;
+    auto& t = e.images();
+    t = ImageTable{};
+    for (auto& i : images) t.put(std::move(i));
+    moved = t.mark_tags(before.get(), now, true);
+  });
+  return moved;
+}
+
+}  // namespace
+
+TEST(ObjectModel, ATagNamesItsNewestAssignmentAcrossTheFlock) {
+  ObjectModel m;
+  // Listed first: the marks are estimates (the images' creation), nothing was seen moving.
+  auto moved = m.replace_host("e1", m.begin_read(), {}, {image('1', {"app:latest"}, 100)}, {}, {});
+  EXPECT_EQ(moved, std::vector<std::string>{"app:latest"}) << "new to the model";
+  m.replace_host("e2", m.begin_read(), {}, {image('2', {"app:latest"}, 200), image('1', {"keep:1"}, 100)}, {}, {});
+  auto s = m.snapshot();
+  EXPECT_TRUE(s->host("e1")->images->tagged.at("app:latest").estimated);
+  EXPECT_EQ(s->host("e1")->images->tagged.at("app:latest").ns, 100'000'000'000);
+  auto app = s->resolve_image("app");
+  EXPECT_EQ(app.winner_id, "sha256:" + hex64('2'));
+  EXPECT_EQ(app.winner_host, "e2");
+  EXPECT_EQ(app.tag, "app:latest");
+  EXPECT_EQ(s->image_holders("app"), std::vector<std::string>{"e2"}) << "e1 keeps an older image under it";
+  EXPECT_EQ(s->disagreeing({"app:latest", "keep:1", "nope:1"}), std::vector<std::string>{"app:latest"});
+  EXPECT_FALSE(s->host("e1")->image(app)) << "as the flock resolves it";
+  EXPECT_TRUE(s->host("e1")->image("app")) << "as e1 alone resolves it";
+  // Seen moving on e1 now (a build there): newest, whatever its image's age.
+  moved = relist(m, "e1", {image('3', {"app:latest"}, 50)}, 300'000'000'000);
+  EXPECT_EQ(moved, std::vector<std::string>{"app:latest"});
+  s = m.snapshot();
+  EXPECT_FALSE(s->host("e1")->images->tagged.at("app:latest").estimated);
+  EXPECT_EQ(s->resolve_image("app:latest").winner_id, "sha256:" + hex64('3'));
+  // A relist that finds it unchanged keeps when it moved.
+  EXPECT_TRUE(relist(m, "e1", {image('3', {"app:latest", "other:1"}, 50)}, 400'000'000'000) ==
+              std::vector<std::string>{"other:1"});
+  EXPECT_EQ(m.snapshot()->host("e1")->images->tagged.at("app:latest").ns, 300'000'000'000);
+  // IDs, digests and references no host has as a tag resolve as given.
+  EXPECT_TRUE(m.snapshot()->resolve_image("sha256:" + hex64('1')).winner_id.empty());
+  EXPECT_EQ(m.snapshot()->image_holders("111111"), std::vector<std::string>{"e2"});
+  EXPECT_TRUE(m.snapshot()->resolve_image("app@sha256:" + hex64('9')).winner_id.empty());
+}
+
+TEST(ObjectModel, ANetworkThatMovedIsNamedByItsOldIds) {
+  ObjectModel m;
+  m.alias_network(hex64('a'), hex64('b'));
+  m.alias_network(hex64('b'), hex64('c'));  // moved again
+  auto s = m.snapshot();
+  EXPECT_EQ(s->network_alias(hex64('a')), hex64('c'));
+  EXPECT_EQ(s->network_alias("aaaa"), hex64('c')) << "a unique prefix";
+  EXPECT_FALSE(s->network_alias(hex64('c'))) << "its ID now is no alias";
+  EXPECT_FALSE(s->network_alias("appnet"));
+}
+
+TEST(ObjectModel, ANetworkByFullIdBeforeAnotherNamedSo) {
+  ObjectModel m;
+  m.replace_host("e1", m.begin_read(), {}, {}, {}, {{hex64('f'), "first", "bridge", "local"}});
+  m.replace_host("e2", m.begin_read(), {}, {}, {}, {{hex64('9'), hex64('f'), "bridge", "local"}});
+  EXPECT_EQ(m.snapshot()->network_holders(hex64('f')), std::vector<std::string>{"e1"}) << "dockerd: full ID, then name";
+  EXPECT_EQ(m.snapshot()->network_holders("first"), std::vector<std::string>{"e1"});
+}

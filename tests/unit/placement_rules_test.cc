@@ -97,3 +97,26 @@ TEST(PlacementRules, UnsatisfiableHardRulesAreListed) {
   EXPECT_TRUE(p.hosts.empty());
   EXPECT_EQ(p.unmet, (std::vector<std::string>{"constraint:zone==z", "constraint:disk==nvme*"}));
 }
+
+TEST(PlacementRules, AnUnusedNetworkStaysWhereItIsWhenTheRulesAllow) {
+  auto req = three_hosts();
+  auto* r = req.add_requirements();
+  r->set_kind(v1::REQUIREMENT_KIND_NETWORK);
+  r->set_object("appnet");
+  r->add_hosts("e2");
+  r->set_follows(true);
+  auto left = sdk::apply_rules(req).hosts;
+  auto kept = sdk::keep_followed_in_place(req, left);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0]->name(), "e2") << "the network's host, so that it keeps its ID";
+  // A constraint that leaves its host out: the network has to move, every host left stays.
+  constraint(req, "zone", true, "a");
+  left = sdk::apply_rules(req).hosts;
+  kept = sdk::keep_followed_in_place(req, left);
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0]->name(), "e1");
+  EXPECT_EQ(kept[1]->name(), "e3");
+  // A requirement that does not follow (a network in use) is the proxy's to enforce.
+  r->set_follows(false);
+  EXPECT_EQ(sdk::keep_followed_in_place(req, left).size(), 2u);
+}

@@ -120,9 +120,21 @@ TEST(PsQuery, SinceAndBeforeByPositionOnTheirHostByTimeElsewhere) {
   before.before_id = "b1";
   EXPECT_EQ(names(ps_select(*q, host, before)), (V{"/c", "/d"}));
   PsHostContext window;
-  window.created_after = 2;
-  window.created_before = 5;
+  window.created_after_ns = 2'000'000'000;
+  window.created_before_ns = 5'000'000'000;
   EXPECT_EQ(names(ps_select(*q, host, window)), (V{"/b", "/c"})) << "strictly inside";
+  // Containers of the same second on other hosts are told apart by their exact times, as
+  // one engine orders them.
+  auto e = container("e1", "e", "running", 3);
+  e.created_ns = 3'000'000'500;
+  c.created_ns = 3'000'000'100;
+  const std::vector<const ListedContainer*> same_second{&e, &c};
+  PsHostContext after_c;
+  after_c.created_after_ns = 3'000'000'200;
+  EXPECT_EQ(names(ps_select(*q, same_second, after_c)), (V{"/e"}));
+  PsHostContext before_e;
+  before_e.created_before_ns = 3'000'000'200;
+  EXPECT_EQ(names(ps_select(*q, same_second, before_e)), (V{"/c"}));
 }
 
 TEST(PsQuery, AnEntryIsRenderedAtReadTime) {

@@ -154,4 +154,17 @@ Placement apply_rules(const v1::RouteRequest& request) {
   return out;
 }
 
+std::vector<const v1::Candidate*> keep_followed_in_place(const v1::RouteRequest& request,
+                                                         std::vector<const v1::Candidate*> hosts) {
+  std::vector<const v1::Candidate*> holding;
+  for (const auto* c : hosts) {
+    bool all = true;
+    for (const auto& r : request.requirements()) {
+      if (r.follows() && std::find(r.hosts().begin(), r.hosts().end(), c->name()) == r.hosts().end()) all = false;
+    }
+    if (all) holding.push_back(c);
+  }
+  return holding.empty() ? hosts : holding;
+}
+
 }  // namespace flocker::sdk

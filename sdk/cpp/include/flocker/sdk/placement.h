@@ -56,4 +56,10 @@ struct Placement {
 // The candidates left after the rules, in the order above.
 Placement apply_rules(const v1::RouteRequest& request);
 
+// Of `hosts`, those that already hold every requirement that would follow the container
+// (Requirement.follows: an unused local network), so that it moves only when the rules
+// leave it no place where it is; all of `hosts` when none holds them.
+std::vector<const v1::Candidate*> keep_followed_in_place(const v1::RouteRequest& request,
+                                                         std::vector<const v1::Candidate*> hosts);
+
 }  // namespace flocker::sdk
