@@ -227,6 +227,21 @@ if mr:
              "ms-storm.dat": [[r["seconds"], r["live_hosts"]] for r in sync if r["phase"] == "storm"] or [[0, 0]]})
     w("\n![sync](bench/merged-sync.png)\n")
 
+bk = {}
+if os.path.exists(os.path.join(results, "buildkit.csv")):
+    bk = {(r["target"], r["cache"]): int(float(r["median_ms"])) for r in rows("buildkit.csv")}
+if bk:
+    w("## 8. BuildKit builds (`bash bench/buildkit.sh`)\n")
+    w("Today's `docker build` (the CLI v28, buildx's `docker` driver: BuildKit over `/grpc` and "
+      "`/session`) of a small two-stage Dockerfile, on one engine directly and through flocker (3 engines, "
+      "the reference decider), with the builder's cache pruned first (*cold*) and the same build again "
+      "(*warm*: every step `CACHED`, on the engine the decider sent it back to); medians.\n")
+    w("| cache | direct | flocker | flocker ÷ direct |\n| --- | --- | --- | --- |")
+    for cache in ("cold", "warm"):
+        d, f_ = bk[("direct", cache)], bk[("flocker", cache)]
+        w(f"| {cache} | {d} ms | {f_} ms | {f_ / d:.2f} |")
+    w("")
+
 w("## Targets\n")
 w("| target | measured | |\n| --- | --- | --- |")
 w(f"| pass-through ≥ 0.9× direct rps, cores shared | inspect: {down(ratio('shared', 16, 'flocker-engine'))}× at c=16, "

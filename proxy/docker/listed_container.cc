@@ -119,6 +119,11 @@ std::optional<ListedContainer> listed_container(const dom::element& entry, const
 
 bool list_agrees_with_inspect(const ListedContainer& c, const dom::element& entry, const dom::element& inspect) {
   if (c.state_word != "removing" && c.state_word != "dead" && state_word(c.state) != c.state_word) return false;
+  // A rename in progress: for a moment dockerd lists the old name and the new one. Its own
+  // names (not link aliases, "/web/db") must be just the one inspect gives.
+  for (const auto& n : c.names) {
+    if (n.find('/', 1) == std::string::npos && n != c.name) return false;
+  }
   std::vector<std::string_view> listed, inspected;
   dom::object networks;
   if (!entry["NetworkSettings"]["Networks"].get_object().get(networks)) {

@@ -54,8 +54,8 @@ struct ListedContainer {
 std::optional<ListedContainer> listed_container(const dom::element& entry, const dom::element& inspect,
                                                 std::string_view host);
 
-// Whether the list entry and the inspect tell the same state and networks (dockerd updates
-// the list a moment after some of its events: a read in between sees both).
+// Whether the list entry and the inspect tell the same state, name and networks (dockerd
+// updates the list a moment after some of its events: a read in between sees both).
 bool list_agrees_with_inspect(const ListedContainer& c, const dom::element& entry, const dom::element& inspect);
 
 // Appends its list entry as the engine would answer it at `now`, with `image` (a JSON-ready

@@ -197,6 +197,9 @@ EndpointClass endpoint_class(const Route& route, verb method) {
       return EndpointClass::kImages;
     case Endpoint::kBuild:
     case Endpoint::kBuildPrune:
+    case Endpoint::kBuildKitControl:
+    case Endpoint::kBuildKitSession:
+    case Endpoint::kBuildCancel:
       return EndpointClass::kBuild;
     case Endpoint::kNetworkList:
     case Endpoint::kNetworkPrune:

@@ -78,12 +78,11 @@ Route classify(verb m, std::string_view raw_target) {
       return set(Endpoint::kPlugin);
     }
   }
-  // Installing plugins (pull, create, upgrade). Build sessions (BuildKit's gRPC over
-  // /session) need one engine end to end: refused, so the CLI falls back to the classic
-  // builder.
-  for (std::string_view prefix : {"/plugins", "/session", "/grpc"}) {
-    if (p == prefix || starts(p, std::string(prefix) + "/")) return set(Endpoint::kUnsupported);
-  }
+  // BuildKit's two upgraded connections (dockerd serves POST only).
+  if (is(verb::post, "/grpc")) return set(Endpoint::kBuildKitControl);
+  if (is(verb::post, "/session")) return set(Endpoint::kBuildKitSession);
+  // Installing plugins (pull, create, upgrade).
+  if (p == "/plugins" || starts(p, "/plugins/")) return set(Endpoint::kUnsupported);
 
   if (starts(p, "/containers/")) {
     std::string_view rest = std::string_view(p).substr(12);
@@ -119,6 +118,7 @@ Route classify(verb m, std::string_view raw_target) {
   if (starts(p, "/distribution/") && m == verb::get) return set(Endpoint::kAnyHost);
   if (is(verb::post, "/build")) return set(Endpoint::kBuild);
   if (is(verb::post, "/build/prune")) return set(Endpoint::kBuildPrune);
+  if (is(verb::post, "/build/cancel")) return set(Endpoint::kBuildCancel);
   if (is(verb::post, "/commit")) return set(Endpoint::kCommit);
 
   // dockerd routes both, /networks and /networks/.
@@ -164,6 +164,9 @@ const char* endpoint_name(Endpoint e) {
     case Endpoint::kImageCreate: return "image-create";
     case Endpoint::kImageLoad: return "image-load";
     case Endpoint::kBuild: return "build";
+    case Endpoint::kBuildKitControl: return "buildkit-grpc";
+    case Endpoint::kBuildKitSession: return "buildkit-session";
+    case Endpoint::kBuildCancel: return "build-cancel";
     case Endpoint::kVolumeCreate: return "volume-create";
     case Endpoint::kNetworkCreate: return "network-create";
     case Endpoint::kContainer: return "container";

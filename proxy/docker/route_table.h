@@ -18,6 +18,10 @@ enum class Endpoint {
   kContainerPrune, kImagePrune, kNetworkPrune, kVolumePrune, kBuildPrune,
   // decided (Route)
   kContainerCreate, kImageCreate, kImageLoad, kBuild, kVolumeCreate, kNetworkCreate,
+  // BuildKit: POST /grpc (its control API) and POST /session (the engine's calls back to the
+  // client), both upgraded to h2c; decided, then pinned together (flock/buildkit_pins.h)
+  kBuildKitControl, kBuildKitSession,
+  kBuildCancel,         // POST /build/cancel?id=: to the host that runs that build
   // to the owner
   kContainer,           // /containers/{id}/{action}: id and action set; "" action = DELETE
   kExec,                // /exec/{id}/{action}
@@ -32,7 +36,7 @@ enum class Endpoint {
   // to any healthy host
   kAnyHost,             // /auth, /images/search, /distribution/{name}/json
   // refused
-  kUnsupported,         // installing plugins, joining a swarm, build sessions: refused
+  kUnsupported,         // installing plugins, joining a swarm: refused
   kUnknown,             // no such endpoint: 404
 };
 

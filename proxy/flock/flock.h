@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "flock/buildkit_pins.h"
 #include "flock/coordination.h"
 #include "flock/decider_client.h"
 #include "flock/engine_tls.h"
@@ -69,6 +70,8 @@ class Flock {
   KeyedLock network_follows;  // the creates that may move a network, one at a time per network
   KeyedLock tag_settling;     // a tag brought in line across hosts, one at a time per tag
   UnsettledTags unsettled_tags;
+  BuildKitPins buildkit;         // a client's BuildKit connections, to one engine
+  KeyedLock buildkit_deciding;   // a client's first BuildKit connections, decided one at a time
   DeciderClient decider;
   // Other proxies on this flock's decider that names are not kept unique with (set after each
   // List answer; warned about in the log and docker info).

@@ -81,6 +81,11 @@ Task<std::vector<FlockHandler::BuildImage>> FlockHandler::build_images(Exchange&
 }
 
 Task<void> FlockHandler::build(Exchange& ex, const docker::Route& route) {
+  // BuildKit's (the older CLI with DOCKER_BUILDKIT=1): the context comes over a session.
+  if (docker::query_param(route.target.query, "version") == "2") {
+    co_await build_with_session(ex, route);
+    co_return;
+  }
   auto hosts = flock_.inventory.snapshot();
   co_await images_settled(ex);  // a tag built a moment ago names its newest image
   const auto images = co_await build_images(ex, route);

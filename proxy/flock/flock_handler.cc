@@ -70,6 +70,8 @@ unsigned FlockHandler::lists_changed_by(http::verb method, const docker::Route& 
     case Endpoint::kImageCreate:
     case Endpoint::kImageLoad:
     case Endpoint::kBuild:
+    case Endpoint::kBuildKitControl:  // (a BuildKit build exports its image to the engine)
+    case Endpoint::kBuildKitSession:
     case Endpoint::kCommit:
     case Endpoint::kImage:
     case Endpoint::kImagePrune: return kRelistImages;
@@ -126,6 +128,9 @@ Task<void> FlockHandler::dispatch(Exchange& ex, const docker::Route& route) {
       co_await decided_stream(ex, route, v1::OPERATION_KIND_IMAGE_LOAD, "");
       break;
     case Endpoint::kBuild: co_await build(ex, route); break;
+    case Endpoint::kBuildKitControl:
+    case Endpoint::kBuildKitSession: co_await buildkit(ex, route); break;
+    case Endpoint::kBuildCancel: co_await build_cancel(ex, route); break;
     case Endpoint::kVolumeCreate:
       co_await create_named(ex, route, v1::OPERATION_KIND_VOLUME_CREATE);
       break;

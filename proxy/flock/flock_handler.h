@@ -55,7 +55,8 @@ class FlockHandler : public transport::Handler {
   // it, else its list's second.
   static int64_t exact_created(const ContainerRecord& c);
   // The same, asked of its host (0 when it does not say).
-  Task<int64_t> created_ns_on(Exchange& ex, const HostState& host, const std::string& id);
+  // (`id` by value: the call may be started after the caller's temporary is gone.)
+  Task<int64_t> created_ns_on(Exchange& ex, const HostState& host, std::string id);
   Task<void> merged(Exchange& ex, const docker::Route& route, Merge merge);
   // GET /images/json, /volumes, /networks answered from the model: each host's body as its
   // engine would answer; nullopt when the model cannot (filters, a host not synced, a change
@@ -157,6 +158,18 @@ class FlockHandler : public transport::Handler {
   Task<void> build(Exchange& ex, const docker::Route& route);
   // The images a build uses: its cachefrom, and its Dockerfile's (read ahead in the body).
   Task<std::vector<BuildImage>> build_images(Exchange& ex, const docker::Route& route);
+
+  // flock_buildkit.cc: BuildKit's /grpc and /session, relayed to the engine the client's
+  // BuildKit connections are pinned to; the older CLI's /build?version=2; /build/cancel.
+  Task<void> buildkit(Exchange& ex, const docker::Route& route);
+  Task<void> build_with_session(Exchange& ex, const docker::Route& route);
+  Task<void> build_cancel(Exchange& ex, const docker::Route& route);
+  // Where a BuildKit connection goes: the host of `session` or the client's pin, else the
+  // decider's (Route IMAGE_BUILD with cache_host); `hold` then keeps the client pinned there.
+  // Responds and returns null when none.
+  Task<const HostState*> buildkit_host(Exchange& ex, const HostsSnapshot& hosts, const std::string& session,
+                                       const std::string& shared_key, const std::string& image,
+                                       std::optional<BuildKitPins::Hold>& hold);
 
   // flock_requirements.cc: what a container create refers to, and where that is. Responds
   // (409 conflict, 503 holders down) and returns nullopt when it cannot be placed.

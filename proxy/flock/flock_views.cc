@@ -163,7 +163,7 @@ int64_t FlockHandler::exact_created(const ContainerRecord& c) {
   return c.created * 1'000'000'000;
 }
 
-Task<int64_t> FlockHandler::created_ns_on(Exchange& ex, const HostState& host, const std::string& id) {
+Task<int64_t> FlockHandler::created_ns_on(Exchange& ex, const HostState& host, std::string id) {
   auto r = co_await call_host(ex, host, transport::make_request(http::verb::get, "/containers/" + id + "/json", {}, ex.request_id()),
                               flock_.options.engine_timeout);
   if (!r.ok() || r.response.result_int() != 200) co_return 0;
@@ -282,11 +282,14 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
       std::vector<std::string> unsure;
       if (auto kept = docker::filter_by_created(body, windows[i].first, windows[i].second, &unsure)) body = std::move(*kept);
       std::vector<std::string> outside;
-      for (const auto& id : unsure) {
-        const int64_t ns = co_await created_ns_on(ex, *targets[i], id);
-        exact[id] = ns;
+      std::vector<Task<int64_t>> times;  // (asked all at once)
+      for (const auto& id : unsure) times.push_back(created_ns_on(ex, *targets[i], id));
+      const auto exact_times = co_await transport::gather(std::move(times));
+      for (std::size_t u = 0; u < unsure.size(); ++u) {
+        const int64_t ns = exact_times[u];
+        exact[unsure[u]] = ns;
         if ((windows[i].first && ns <= *windows[i].first) || (windows[i].second && ns >= *windows[i].second)) {
-          outside.push_back(id);
+          outside.push_back(unsure[u]);
         }
       }
       if (!outside.empty()) {
@@ -317,21 +320,36 @@ Task<void> FlockHandler::list_containers(Exchange& ex, const docker::Route& rout
   }
   // A live entry says only its second: where another host has a container of that second,
   // its exact time is asked, so that the merged list is in one engine's order.
-  {
-    std::map<int64_t, std::set<std::size_t>> hosts_of_second;
-    for (const auto& it : items) {
-      for (std::size_t i = 0; i < targets.size(); ++i) {
-        if (memory[i] == it.host) hosts_of_second[it.created_ns / 1'000'000'000].insert(i);
-      }
-    }
+  // (Only where some host was read live: from memory every time is exact.)
+  if (std::any_of(live.begin(), live.end(), [](const auto& l) { return !l.empty(); })) {
+    // The seconds of the live entries, and whether another host has a container of it.
+    std::unordered_map<int64_t, std::size_t> host_of_second;  // a second -> one host there, or SIZE_MAX: several
+    auto note = [&](int64_t second, std::size_t host) {
+      auto [at, added] = host_of_second.emplace(second, host);
+      if (!added && at->second != host) at->second = SIZE_MAX;
+    };
     for (std::size_t i = 0; i < targets.size(); ++i) {
-      for (const auto& it : live[i]) hosts_of_second[it.created_ns / 1'000'000'000].insert(i);
+      for (const auto& it : live[i]) note(it.created_ns / 1'000'000'000, i);
     }
+    std::unordered_map<const HostObjects*, std::size_t> index_of;  // (memory items: by their host)
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      if (memory[i]) index_of[memory[i]] = i;
+    }
+    for (const auto& it : items) {
+      if (host_of_second.count(it.created_ns / 1'000'000'000)) note(it.created_ns / 1'000'000'000, index_of[it.host]);
+    }
+    std::vector<Item*> asked;  // (asked all at once)
+    std::vector<Task<int64_t>> times;
     for (std::size_t i = 0; i < targets.size(); ++i) {
       for (auto& it : live[i]) {
-        if (it.exact || hosts_of_second[it.created_ns / 1'000'000'000].size() < 2) continue;
-        if (const int64_t ns = co_await created_ns_on(ex, *targets[i], std::string(it.id))) it.created_ns = ns;
+        if (it.exact || host_of_second[it.created_ns / 1'000'000'000] != SIZE_MAX) continue;
+        asked.push_back(&it);
+        times.push_back(created_ns_on(ex, *targets[i], std::string(it.id)));
       }
+    }
+    const auto exact_times = co_await transport::gather(std::move(times));
+    for (std::size_t k = 0; k < asked.size(); ++k) {
+      if (exact_times[k]) asked[k]->created_ns = exact_times[k];
     }
   }
   // Host order: the memory items were added host by host; put each live host's in its place.

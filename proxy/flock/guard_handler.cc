@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "flock/handler_support.h"
+#include "transport/h2c_refusal.h"
 
 namespace flocker::flock {
 
@@ -65,6 +66,9 @@ Task<bool> GuardHandler::admit(Exchange& ex) {
     co_return false;
   }
   const docker::Route route = docker::classify(method, target);
+  // BuildKit's control connection: refused as a gRPC server refuses (a refused upgrade makes
+  // buildx fall back to a builder container).
+  if (route.endpoint == docker::Endpoint::kBuildKitControl && transport::wants_h2c(ex.request())) ex.refuse_as_grpc();
   const docker::EndpointClass cls = docker::endpoint_class(route, method);
   ex.record().label = docker::class_name(cls);
   if (auto why = docker::check_endpoint(options_.policy, method, cls)) {

@@ -2,7 +2,9 @@
 
 #include <boost/asio/write.hpp>
 
+#include "h2c_refusal.h"
 #include "header_bytes.h"
+#include "request_metrics.h"
 #include <boost/beast/core/string.hpp>
 
 namespace flocker::transport {
@@ -148,7 +150,18 @@ Task<void> Exchange::respond(http::response<http::string_body> response) {
 }
 
 Task<void> Exchange::respond_error(http::status status, std::string_view message) {
-  co_await respond(handler_.render_error(status, message));
+  if (!refuse_as_grpc_) {
+    co_await respond(handler_.render_error(status, message));
+    co_return;
+  }
+  close_after();
+  mark_response_started();
+  record_.status = 101;
+  record_.hijacked = true;
+  GaugeHold hijacked(hijacked_sessions());
+  auto bytes = co_await refuse_grpc_calls(client_, buffer_, grpc_status_for(static_cast<unsigned>(status)), message);
+  record_.bytes_in += bytes.in;
+  record_.bytes_out += bytes.out;
 }
 
 }  // namespace flocker::transport

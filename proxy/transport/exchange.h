@@ -72,7 +72,14 @@ class Exchange {
 
   // Sends a complete response, keep-alive set as the exchange allows.
   Task<void> respond(http::response<http::string_body> response);
+  // A refusal in the handler's shape (Handler::render_error), or as a gRPC server refuses
+  // calls once refuse_as_grpc() was called.
   Task<void> respond_error(http::status status, std::string_view message);
+  // From now on a refusal answers the h2c upgrade this request asks for and ends every gRPC
+  // call on it with the refusal's status and message (h2c_refusal.h): a gRPC client over the
+  // Docker API (BuildKit's /grpc) takes a refused upgrade for "no such service here" and
+  // goes elsewhere, where this way it reports the refusal.
+  void refuse_as_grpc() { refuse_as_grpc_ = true; }
 
   // Whether the session may read another request from this connection.
   bool keep_alive() const;
@@ -103,6 +110,7 @@ class Exchange {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::optional<std::chrono::steady_clock::time_point> answered_;
   bool close_after_ = false;
+  bool refuse_as_grpc_ = false;
 };
 
 }  // namespace flocker::transport

@@ -182,6 +182,8 @@ grpc::Status RoundRobinDecider::decide(const sdk::v1::RouteRequest& req,
       }
       if (pinned_ok && std::find(left.begin(), left.end(), req.pinned_host()) != left.end()) {
         chosen = {req.pinned_host()}, why = "pinned";
+      } else if (!req.cache_host().empty() && std::find(left.begin(), left.end(), req.cache_host()) != left.end()) {
+        chosen = {req.cache_host()}, why = "its build cache";  // a rebuild cached, as on one engine
       } else {
         chosen = {pick(req, left)};
         why = strategy_ == Strategy::kRoundRobin ? "round-robin" : "strategy";

@@ -635,6 +635,48 @@ void FakeDocker::serve(Socket& s) {
       serve_fault(s, fault);
       return;
     }
+    if ((path == "/grpc" || path == "/session") && p.get().method() == http::verb::post) {
+      // BuildKit's connections: upgraded to h2c, then (here) a line naming the engine and an
+      // echo of every byte until the client's EOF, answered with a last line, then EOF.
+      http::read(s, buffer, p, ec);
+      if (ec) return;
+      auto req = p.release();
+      RecordedRequest rec{"POST", target, "", {}};
+      for (const auto& f : req) rec.headers[std::string(f.name_string())] = std::string(f.value());
+      {
+        std::lock_guard lock(im.mu);
+        im.recorded.push_back(rec);
+      }
+      if (req[http::field::upgrade] != "h2c") {  // dockerd's words
+        const std::string msg = req[http::field::upgrade].empty()
+                                    ? "no upgrade proto in request"
+                                    : "protocol " + std::string(req[http::field::upgrade]) + " not supported";
+        const std::string body = "{\"message\":" + quote(msg) + "}";
+        const std::string reply = fmt::format("HTTP/1.1 {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+                                              path == "/grpc" ? "500 Internal Server Error" : "400 Bad Request",
+                                              body.size(), body);
+        asio::write(s, asio::buffer(reply), ec);
+        continue;
+      }
+      const std::string hello = "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n" + name_ + path + "\n";
+      asio::write(s, asio::buffer(hello), ec);
+      if (ec) return;
+      if (buffer.size() > 0) {  // bytes the client sent right after its request
+        asio::write(s, buffer.data(), ec);
+        buffer.consume(buffer.size());
+      }
+      char chunk[4096];
+      for (;;) {
+        const std::size_t n = s.read_some(asio::buffer(chunk), ec);
+        if (ec) break;
+        asio::write(s, asio::buffer(chunk, n), ec);
+        if (ec) return;
+      }
+      if (ec != asio::error::eof) return;
+      asio::write(s, asio::buffer("bye from " + name_ + "\n"), ec);
+      s.shutdown(Socket::shutdown_send, ec);
+      return;
+    }
     if (path == "/images/load") {
       // docker load: the archive is read as it arrives, never whole, however large.
       p.body_limit(std::numeric_limits<uint64_t>::max());

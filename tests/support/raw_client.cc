@@ -15,7 +15,7 @@ namespace flocker::test {
 namespace asio = boost::asio;
 using error_code = boost::system::error_code;
 
-RawClient::RawClient(const std::string& address, std::chrono::milliseconds timeout)
+RawClient::RawClient(const std::string& address, std::chrono::milliseconds timeout, const std::string& from)
     : socket_(ctx_) {
   if (address.rfind("unix://", 0) == 0) {
     asio::local::stream_protocol::endpoint ep(address.substr(7));
@@ -25,6 +25,10 @@ RawClient::RawClient(const std::string& address, std::chrono::milliseconds timeo
     auto colon = hostport.rfind(':');
     asio::ip::tcp::endpoint ep(asio::ip::make_address(hostport.substr(0, colon)),
                                static_cast<unsigned short>(std::stoi(hostport.substr(colon + 1))));
+    if (!from.empty()) {
+      socket_.open(asio::generic::stream_protocol(ep.protocol().family(), ep.protocol().protocol()));
+      socket_.bind(asio::ip::tcp::endpoint(asio::ip::make_address(from), 0));
+    }
     socket_.connect(ep);
   }
   timeval tv{};

@@ -17,8 +17,9 @@ namespace http = boost::beast::http;
 class RawClient {
  public:
   // Connects (throws on failure). Reads time out after `timeout` (then read_* throw).
+  // `from`: the local address to connect from (another client, e.g. "127.0.0.2"), TCP only.
   explicit RawClient(const std::string& address,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10), const std::string& from = "");
 
   void send(std::string_view bytes);
   void shutdown_write();

@@ -1,4 +1,5 @@
 #include "transport/body_framing.h"
+#include "transport/h2c_refusal.h"
 
 #include <gtest/gtest.h>
 
@@ -74,4 +75,23 @@ TEST(BodyFraming, UntilEofEndsOnlyAtEof) {
   auto g = BodyFraming::length(10);
   g.end_of_input();  // a short Content-Length body at EOF is not complete
   EXPECT_FALSE(g.done());
+}
+
+TEST(H2cRefusal, ATrailersOnlyGrpcAnswer) {
+  const std::string frame = flocker::transport::grpc_refusal_frame(3, 7, "no builds here: 100%");
+  ASSERT_GE(frame.size(), 9u);
+  const std::size_t length = (static_cast<unsigned char>(frame[0]) << 16) | (static_cast<unsigned char>(frame[1]) << 8) |
+                             static_cast<unsigned char>(frame[2]);
+  EXPECT_EQ(length, frame.size() - 9);
+  EXPECT_EQ(frame[3], 1) << "HEADERS";
+  EXPECT_EQ(frame[4], 5) << "END_STREAM | END_HEADERS";
+  EXPECT_EQ(frame.substr(5, 4), std::string("\0\0\0\3", 4)) << "stream 3";
+  EXPECT_EQ(static_cast<unsigned char>(frame[9]), 0x88) << ":status 200, indexed";
+  EXPECT_NE(frame.find(std::string("\x0bgrpc-status\x01") + "7"), std::string::npos);
+  EXPECT_NE(frame.find("no builds here: 100%25"), std::string::npos) << "percent-encoded";
+  EXPECT_EQ(flocker::transport::grpc_status_for(403), 7);
+  EXPECT_EQ(flocker::transport::grpc_status_for(503), 14);
+  // A long message: its length as an HPACK integer past its 7-bit prefix.
+  const std::string longer = flocker::transport::grpc_refusal_frame(1, 2, std::string(300, 'x'));
+  EXPECT_NE(longer.find(std::string("grpc-message\x7f\xad\x01", 15)), std::string::npos);
 }

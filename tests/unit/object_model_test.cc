@@ -4,8 +4,11 @@
 // container with requirements may go.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "docker/create_refs.h"
 #include "docker/objects.h"
+#include "flock/buildkit_pins.h"
 #include "flock/object_model.h"
 #include "flock/placement.h"
 
@@ -298,4 +301,27 @@ TEST(ObjectModel, ANetworkByFullIdBeforeAnotherNamedSo) {
   m.replace_host("e2", m.begin_read(), {}, {}, {}, {{hex64('9'), hex64('f'), "bridge", "local"}});
   EXPECT_EQ(m.snapshot()->network_holders(hex64('f')), std::vector<std::string>{"e1"}) << "dockerd: full ID, then name";
   EXPECT_EQ(m.snapshot()->network_holders("first"), std::vector<std::string>{"e1"});
+}
+
+TEST(BuildKitPins, AClientsConnectionsStayTogetherWhileOpenAndALittleAfter) {
+  using namespace std::chrono_literals;
+  BuildKitPins pins(50ms);
+  EXPECT_FALSE(pins.pinned("10.0.0.1"));
+  {
+    auto grpc = pins.hold("10.0.0.1", "e2", "", "");
+    auto session = pins.hold("10.0.0.1", "e2", "s1", "ctx:node");
+    EXPECT_EQ(pins.pinned("10.0.0.1"), "e2");
+    EXPECT_FALSE(pins.pinned("10.0.0.2")) << "another client decides for itself";
+    EXPECT_EQ(pins.pinned("10.0.0.2", "s1"), "e2") << "a session goes where it was opened";
+  }
+  EXPECT_EQ(pins.pinned("10.0.0.1"), "e2") << "a moment after the last closed (buildx's probe, then its dial)";
+  std::this_thread::sleep_for(80ms);
+  EXPECT_FALSE(pins.pinned("10.0.0.1"));
+  // Where the next build's cache is: its context's host, else the client's.
+  EXPECT_EQ(pins.cache_host("10.0.0.9", "ctx:node"), "e2");
+  EXPECT_EQ(pins.cache_host("10.0.0.1", "other"), "e2");
+  EXPECT_EQ(pins.cache_host("10.0.0.9", ""), "");
+  pins.remember_build("b1", "e3");
+  EXPECT_EQ(pins.build_host("b1"), "e3");
+  EXPECT_FALSE(pins.build_host("b2"));
 }

@@ -137,6 +137,21 @@ TEST(PsQuery, SinceAndBeforeByPositionOnTheirHostByTimeElsewhere) {
   EXPECT_EQ(names(ps_select(*q, same_second, before_e)), (V{"/c"}));
 }
 
+TEST(PsQuery, AListCaughtInARenameIsReadAgain) {
+  // For a moment after a rename dockerd lists the old name beside the new one; a link alias
+  // ("/web/db") is no such second name.
+  simdjson::dom::parser p1, p2, p3;
+  auto renaming = p1.parse(std::string_view(R"({"Id":"abc","Names":["/old","/new"],"Image":"b","State":"created","Status":"Created"})"));
+  auto linked = p3.parse(std::string_view(R"({"Id":"abc","Names":["/new","/web/new"],"Image":"b","State":"created","Status":"Created"})"));
+  auto inspect = p2.parse(std::string_view(R"({"Id":"abc","Name":"/new","State":{},"Config":{"Image":"b"}})"));
+  auto c = listed_container(renaming.value(), inspect.value(), "e1");
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(list_agrees_with_inspect(*c, renaming.value(), inspect.value()));
+  auto l = listed_container(linked.value(), inspect.value(), "e1");
+  ASSERT_TRUE(l);
+  EXPECT_TRUE(list_agrees_with_inspect(*l, linked.value(), inspect.value()));
+}
+
 TEST(PsQuery, AnEntryIsRenderedAtReadTime) {
   simdjson::dom::parser p1, p2;
   auto entry = p1.parse(std::string_view(

@@ -393,6 +393,7 @@ class Flocker extends EventEmitter {
       kind,
       candidates,
       pinnedHost: req.pinnedHost,
+      cacheHost: req.cacheHost || '',
       client: toClient(req.client),
       requestId: req.requestId,
       query: req.query,
