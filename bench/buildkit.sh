@@ -20,6 +20,7 @@ source "$REPO/deploy/flock-lib.sh"
 ROUNDS=${BENCH_ROUNDS:-5}
 OUT=$REPO/bench/results
 BUILDX=${FLOCKER_BUILDX:-$REPO/../shared/tools/docker-buildx-v0.10.4}
+[ -f "$BUILDX" ] || BUILDX=/work/shared/tools/docker-buildx-v0.10.4
 port() { echo $((FLOCK_PORT_BASE + $1)); }
 mkdir -p "$OUT"
 why=$(flock_unavailable)

@@ -232,9 +232,11 @@ TEST(OverTime, NetworkRmTakesAFullIdBeforeANameAsDockerdDoes) {
   FlockHarness f;
   const std::string id = f.e2.add_network("rmb");
   f.e1.add_network(id);  // a network named with rmb's ID
-  ASSERT_TRUE(FlockHarness::eventually([&] {
-    auto list = f.request("GET", "/v1.41/networks").body();
-    return list.find("\"rmb\"") != std::string::npos && list.find("\"Name\":\"" + id + "\"") != std::string::npos;
+  ASSERT_TRUE(FlockHarness::eventually([&] {  // (both hosts listed: resolution is the model's)
+    auto m = f.the_flock->model.snapshot();
+    const auto* h1 = m->host("e1");
+    const auto* h2 = m->host("e2");
+    return h1 && h2 && h1->synced && h2->synced && h1->networks->id_by_name.count(id) && h2->networks->by_id.count(id);
   }));
   EXPECT_EQ(field(f.request("GET", "/v1.41/networks/" + id).body(), "Name"), "rmb");
   EXPECT_EQ(f.request("DELETE", "/v1.41/networks/" + id).result_int(), 204);

@@ -12,7 +12,12 @@
 # driver, which has an engine pull moby/buildkit from Docker Hub.
 source "$(dirname "$0")/lib.sh"
 
-BUILDX=${FLOCKER_BUILDX:-$REPO/../shared/tools/docker-buildx-v0.10.4}
+# The plugin built from buildx's public source (../shared/tools/README.md), beside the clone.
+BUILDX=${FLOCKER_BUILDX:-}
+for candidate in "$REPO/../shared/tools/docker-buildx-v0.10.4" /work/shared/tools/docker-buildx-v0.10.4; do
+  if [ -z "$BUILDX" ] && [ -f "$candidate" ]; then BUILDX=$candidate; fi
+done
+BUILDX=${BUILDX:-$REPO/../shared/tools/docker-buildx-v0.10.4}
 if [ ! -f "$BUILDX" ]; then
   if [ "${FLOCKER_E2E_REQUIRED:-0}" = 1 ]; then
     echo "FAIL buildkit: the buildx plugin is not at $BUILDX" >&2
