@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "flock/decider_client.h"
+#include "flock/control/decider_client.h"
 
 using namespace flocker;
 namespace v1 = flocker::v1;

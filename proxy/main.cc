@@ -15,9 +15,9 @@
 #include <flocker/sdk/metrics_server.h>
 
 #include "docker/single_engine_handler.h"
-#include "flock/control_plane.h"
-#include "flock/flock_handler.h"
-#include "flock/guard_handler.h"
+#include "flock/control/control_plane.h"
+#include "flock/routes/flock_handler.h"
+#include "flock/routes/guard_handler.h"
 #include "proxy_config.h"
 #include "transport/server.h"
 

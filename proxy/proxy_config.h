@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "flock/engine_tls.h"
+#include "flock/control/engine_tls.h"
 #include "flock/flock.h"
-#include "flock/guard_handler.h"
+#include "flock/routes/guard_handler.h"
 #include "transport/server.h"
 
 namespace flocker {

@@ -19,7 +19,7 @@ enum class Endpoint {
   // decided (Route)
   kContainerCreate, kImageCreate, kImageLoad, kBuild, kVolumeCreate, kNetworkCreate,
   // BuildKit: POST /grpc (its control API) and POST /session (the engine's calls back to the
-  // client), both upgraded to h2c; decided, then pinned together (flock/buildkit_pins.h)
+  // client), both upgraded to h2c; decided, then pinned together (flock/coordination/buildkit_pins.h)
   kBuildKitControl, kBuildKitSession,
   kBuildCancel,         // POST /build/cancel?id=: to the host that runs that build
   // to the owner

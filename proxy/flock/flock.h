@@ -8,20 +8,20 @@
 #include <optional>
 #include <string>
 
-#include "flock/buildkit_pins.h"
-#include "flock/coordination.h"
-#include "flock/decider_client.h"
-#include "flock/engine_tls.h"
-#include "flock/exec_index.h"
+#include "flock/coordination/buildkit_pins.h"
+#include "flock/coordination/coordination.h"
+#include "flock/control/decider_client.h"
+#include "flock/control/engine_tls.h"
+#include "flock/model/exec_index.h"
 #include "flock/flock_metrics.h"
-#include "flock/inventory.h"
-#include "flock/keyed_lock.h"
-#include "flock/object_model.h"
-#include "flock/peer_proxies.h"
-#include "flock/pull_pins.h"
-#include "flock/reserved_names.h"
-#include "flock/single_flight.h"
-#include "flock/tag_sync.h"
+#include "flock/control/inventory.h"
+#include "flock/coordination/keyed_lock.h"
+#include "flock/model/object_model.h"
+#include "flock/coordination/peer_proxies.h"
+#include "flock/coordination/pull_pins.h"
+#include "flock/coordination/reserved_names.h"
+#include "flock/coordination/single_flight.h"
+#include "flock/model/tag_sync.h"
 #include "round_robin_decider.h"
 
 namespace flocker::flock {
@@ -80,7 +80,7 @@ class Flock {
   // decider's policy, in process.
   decider::RoundRobinDecider fallback;
 
-  // docker run's pull pins (flock/pull_pins.h): this proxy's own, and with --coordination
+  // docker run's pull pins (flock/coordination/pull_pins.h): this proxy's own, and with --coordination
   // those every proxy of the flock made (a client's three requests may reach three proxies).
   std::optional<std::string> find_pin(const std::string& client, const std::string& image);
   void remember_pin(const std::string& client, const std::string& image, const std::string& host);

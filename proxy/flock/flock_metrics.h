@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "flock/inventory.h"
-#include "flock/object_model.h"
+#include "flock/control/inventory.h"
+#include "flock/model/object_model.h"
 
 namespace flocker::flock {
 

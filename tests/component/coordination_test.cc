@@ -1,4 +1,4 @@
-// The proxy's coordination (flock/coordination.h) against a real etcd: Debian's etcd-server,
+// The proxy's coordination (flock/coordination/coordination.h) against a real etcd: Debian's etcd-server,
 // one member on loopback, started by the test. What several proxies share goes through it:
 // name reservations (exclusive, released, gone with a stopped proxy's lease), pull pins, the
 // inventory's generation; and with etcd gone, claims fail closed with a message naming it.
@@ -15,7 +15,7 @@
 
 #include <boost/asio/use_future.hpp>
 
-#include "flock/coordination.h"
+#include "flock/coordination/coordination.h"
 #include "subprocess.h"
 #include "test_tls.h"
 

@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "fake_docker.h"
-#include "flock/control_plane.h"
-#include "flock/flock_handler.h"
-#include "flock/guard_handler.h"
+#include "flock/control/control_plane.h"
+#include "flock/routes/flock_handler.h"
+#include "flock/routes/guard_handler.h"
 #include "raw_client.h"
 #include "transport/server.h"
 

@@ -1,4 +1,4 @@
-// Fuzzes the pure part of the merged line streams (flock/line_merge.cc): an engine's
+// Fuzzes the pure part of the merged line streams (flock/routes/line_merge.cc): an engine's
 // /events or progress (pull, push, load, build) body is cut into lines by
 // transport::LineSplitter, in whatever pieces the engine's chunks bring, and each line is
 // tagged with its host (docker::tag_event, docker::tag_progress) and read by the object

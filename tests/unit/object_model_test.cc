@@ -8,9 +8,9 @@
 
 #include "docker/create_refs.h"
 #include "docker/objects.h"
-#include "flock/buildkit_pins.h"
-#include "flock/object_model.h"
-#include "flock/placement.h"
+#include "flock/coordination/buildkit_pins.h"
+#include "flock/model/object_model.h"
+#include "flock/control/placement.h"
 
 using namespace flocker;
 using namespace flocker::flock;

@@ -1,5 +1,5 @@
-// Which proxies of a List answer a proxy warns about, and how (flock/peer_proxies.h).
-#include "flock/peer_proxies.h"
+// Which proxies of a List answer a proxy warns about, and how (flock/coordination/peer_proxies.h).
+#include "flock/coordination/peer_proxies.h"
 
 #include <gtest/gtest.h>
 
