@@ -71,6 +71,12 @@ std::optional<Clock::time_point> parse_docker_time(std::string_view t) {
     return std::nullopt;
   }
   if (year <= 1) return std::nullopt;  // Go's zero time
+  // The clock counts nanoseconds in 64 bits: about 1678 to 2262. Outside
+  // that (or outside the calendar) the text is not a time we can hold.
+  if (year < 1700 || year > 2261 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 ||
+      minute < 0 || minute > 59 || second < 0 || second > 60) {
+    return std::nullopt;
+  }
   std::size_t at = 19;
   int64_t nanos = 0;
   if (at < t.size() && t[at] == '.') {
@@ -80,7 +86,8 @@ std::optional<Clock::time_point> parse_docker_time(std::string_view t) {
   int offset_minutes = 0;
   if (at < t.size() && (t[at] == '+' || t[at] == '-')) {
     int oh, om;
-    if (!num(at + 1, 2, oh) || !num(at + 4, 2, om)) return std::nullopt;
+    if (!num(at + 1, 2, oh) || !num(at + 4, 2, om) || oh < 0 || oh > 23 || om < 0 ||
+        om > 59) return std::nullopt;
     offset_minutes = (t[at] == '+' ? 1 : -1) * (oh * 60 + om);
   } else if (at >= t.size() || t[at] != 'Z') {
     return std::nullopt;

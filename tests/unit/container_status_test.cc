@@ -88,6 +88,12 @@ TEST(ContainerStatus, DockerTimesParsedToTheNanosecond) {
   EXPECT_FALSE(parse_docker_time("0001-01-01T00:00:00Z")) << "Go's zero time";
   EXPECT_FALSE(parse_docker_time("yesterday"));
   EXPECT_FALSE(parse_docker_time("2026-11-30T06:33:20"));
+  // Times the 64-bit nanosecond clock cannot hold, and fields outside the
+  // calendar, are not times (the fuzzer found year 9999 overflowing).
+  EXPECT_FALSE(parse_docker_time("9999-12-31T23:59:59Z"));
+  EXPECT_FALSE(parse_docker_time("2026-13-01T00:00:00Z"));
+  EXPECT_FALSE(parse_docker_time("2026-11-30T-1:00:00Z"));
+  EXPECT_FALSE(parse_docker_time("2026-11-30T06:33:20+99:00"));
 }
 
 TEST(DockerTime, SystemTimeMovedOnKeepsItsZoneAndGoForm) {
