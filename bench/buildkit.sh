@@ -11,53 +11,21 @@ set -euo pipefail
 # Each engine in a network namespace of its own (deploy/flock-lib.sh): a RUN step needs its
 # bridge, which the loopback layout of bench/run.sh (--bridge=none) does not have.
 export FLOCK_NETNS=1
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${BUILD_DIR:-$REPO/build}
 # Apart from bench/run.sh (21000-23000), flock-up.sh (23750), deploy/coordinated (24500),
 # bench/coordination.sh (24700) and the e2e tests (26000-31999).
 export FLOCK_DIR=/tmp/flocker-bench-buildkit FLOCK_PORT_BASE=${BENCH_PORT_BASE:-24800}
-source "$REPO/deploy/flock-lib.sh"
+source "$(dirname "$0")/bench-lib.sh"
 ROUNDS=${BENCH_ROUNDS:-5}
-OUT=$REPO/bench/results
 BUILDX=${FLOCKER_BUILDX:-$REPO/../shared/tools/docker-buildx-v0.10.4}
 [ -f "$BUILDX" ] || BUILDX=/work/shared/tools/docker-buildx-v0.10.4
-port() { echo $((FLOCK_PORT_BASE + $1)); }
-mkdir -p "$OUT"
-why=$(flock_unavailable)
-[ -z "$why" ] || { echo "bench: $why" >&2; exit 1; }
 [ -x "$BUILDX" ] || [ -f "$BUILDX" ] || { echo "bench: no buildx plugin at $BUILDX" >&2; exit 1; }
-bash "$REPO/deploy/install-deps.sh" >/dev/null
-[ "${FLOCKER_NO_BUILD:-0}" = 1 ] || bash "$REPO/deploy/build.sh" >/dev/null
-
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  flock_down >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-cleanup
-mkdir -p "$FLOCK_DIR"
-flock_up 3 >/dev/null
+bench_prepare
+bench_flock 3
 export DOCKER_CONFIG=$FLOCK_DIR/docker-config
 mkdir -p "$DOCKER_CONFIG/cli-plugins"
 cp "$BUILDX" "$DOCKER_CONFIG/cli-plugins/docker-buildx"
 chmod 755 "$DOCKER_CONFIG/cli-plugins/docker-buildx"
 unset DOCKER_BUILDKIT
-: >"$FLOCK_DIR/hosts.txt"
-for i in 1 2 3; do echo "$(flock_engine_tcp "$i") e$i" >>"$FLOCK_DIR/hosts.txt"; done
-"$BUILD/sdk/decider/flocker-decider" --listen "127.0.0.1:$(port 20)" --hosts-file "$FLOCK_DIR/hosts.txt" \
-  --log-level warn >"$FLOCK_DIR/decider.log" 2>&1 </dev/null &
-PIDS+=("$!")
-"$BUILD/proxy/flocker-proxy" --listen "tcp://127.0.0.1:$(port 40)" --decider "127.0.0.1:$(port 20)" \
-  --access-log off >"$FLOCK_DIR/proxy.log" 2>&1 </dev/null &
-PIDS+=("$!")
-PROXY=tcp://127.0.0.1:$(port 40)
-flock_wait_ping "$PROXY" 15
-for _ in $(seq 1 75); do
-  [ "$(curl -s "http://127.0.0.1:$(port 40)/info" | grep -o '"Healthy"' | wc -l)" = 3 ] && break
-  sleep 0.2
-done
 DIRECT=$(flock_engine_tcp 1)
 docker -H "$PROXY" buildx ls | grep -q ' docker' || { echo "bench: buildx does not see flocker's BuildKit" >&2; exit 1; }
 for i in 1 2 3; do docker -H "$(flock_engine_tcp "$i")" pull -q "$FLOCK_BUSYBOX" >/dev/null; done

@@ -18,23 +18,15 @@
 set -euo pipefail
 # The engines on loopback in the host's network namespace, as bench/run.sh has them.
 export FLOCK_NETNS=0
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${BUILD_DIR:-$REPO/build}
 # Below the kernel's ephemeral range, apart from bench/run.sh (21000-23000), flock-up.sh
 # (23750), deploy/coordinated (24500) and the e2e tests (26000-31999).
 export FLOCK_DIR=/tmp/flocker-bench-coordination FLOCK_PORT_BASE=${BENCH_PORT_BASE:-24700}
-source "$REPO/deploy/flock-lib.sh"
+source "$(dirname "$0")/bench-lib.sh"
 source "$REPO/deploy/etcd-lib.sh"
 N=${BENCH_CREATES:-300}
 ENGINES=${BENCH_ENGINES:-3}
-OUT=$REPO/bench/results
 LOAD=$REPO/tests/e2e/coordination_load.py
-port() { echo $((FLOCK_PORT_BASE + $1)); }
-mkdir -p "$OUT"
-why=$(flock_unavailable)
-[ -z "$why" ] || { echo "bench: $why" >&2; exit 1; }
-bash "$REPO/deploy/install-deps.sh" >/dev/null
-[ "${FLOCKER_NO_BUILD:-0}" = 1 ] || bash "$REPO/deploy/build.sh" >/dev/null
+bench_prepare
 "$BUILD/proxy/flocker-proxy" --help | grep -q -- --coordination ||
   { echo "bench: $BUILD/proxy/flocker-proxy has no --coordination (an older build)" >&2; exit 1; }
 

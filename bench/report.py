@@ -242,6 +242,27 @@ if bk:
         w(f"| {cache} | {d} ms | {f_} ms | {f_ / d:.2f} |")
     w("")
 
+mh = {}
+if os.path.exists(os.path.join(results, "multihost.csv")):
+    mh = {(r["measure"], r["case"]): float(r["median"]) for r in rows("multihost.csv")}
+if mh:
+    w("## 9. Multi-host networks (`bash bench/multihost.sh`)\n")
+    w("The netns flock's three engines form a swarm for networks (docs/networks.md). `docker run -d` on a "
+      "multi-host (overlay) network against a local bridge network, through flocker and on engine 2 directly "
+      "(what the engine's overlay attach costs, apart from flocker), interleaved; medians. Then a request "
+      "between two containers of one overlay network on different hosts (VXLAN) against two on one host: a "
+      "TCP request (busybox `nc`, the name looked up each time) and ping's mean round trip.\n")
+    w("| `docker run -d` | overlay | bridge | overlay ÷ bridge |\n| --- | --- | --- | --- |")
+    for who, bridge in (("flocker", "flocker-benchbridge"), ("e2", "e2-directbridge")):
+        o, b = mh[("run_ms", who + "-benchover")], mh[("run_ms", bridge)]
+        w(f"| {'through flocker' if who == 'flocker' else 'engine 2 directly'} | {o:.0f} ms | {b:.0f} ms | {o / b:.2f} |")
+    w("")
+    w("| between two containers | other host | same host | other ÷ same |\n| --- | --- | --- | --- |")
+    for measure, label, fmt in (("request_ms", "TCP request", "{:.2f} ms"), ("ping_rtt_ms", "ping round trip", "{:.3f} ms")):
+        far, near = mh[(measure, "far")], mh[(measure, "near")]
+        w(f"| {label} | {fmt.format(far)} | {fmt.format(near)} | {far / near:.2f} |")
+    w("")
+
 w("## Targets\n")
 w("| target | measured | |\n| --- | --- | --- |")
 w(f"| pass-through ≥ 0.9× direct rps, cores shared | inspect: {down(ratio('shared', 16, 'flocker-engine'))}× at c=16, "

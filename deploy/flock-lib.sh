@@ -296,13 +296,37 @@ flock_seed_busybox() {
   flock_log "seeded $FLOCK_BUSYBOX"
 }
 
-# Starts engines 1..$1 and the registry, seeded.
+# Makes engines 1..$1 a swarm, used only for its networks: engine 1 its manager, the others
+# workers, all speaking on the flock's LAN. Overlay networks made by the swarm without a
+# subnet take one from $FLOCK_SWARM_POOL (inside 198.18.0.0/15; dockerd's own default would
+# be 10.0.0.0/8), and so does its routing mesh (ingress). Idempotent. Needs network
+# namespaces (a swarm node needs an address the others reach).
+FLOCK_SWARM_POOL=198.19.64.0/18
+flock_swarm_up() {
+  local n=$1 i token manager
+  flock_netns || { flock_log "a swarm needs FLOCK_NETNS=1"; return 1; }
+  manager=$(flock_engine_sock 1)
+  if [ "$(docker -H "$manager" info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null)" != active ]; then
+    docker -H "$manager" swarm init --advertise-addr "$FLOCK_LINK_NET.1" --listen-addr "$FLOCK_LINK_NET.1:2377" \
+      --default-addr-pool "$FLOCK_SWARM_POOL" --default-addr-pool-mask-length 24 >/dev/null || return 1
+  fi
+  token=$(docker -H "$manager" swarm join-token -q worker) || return 1
+  for i in $(seq 2 "$n"); do
+    [ "$(docker -H "$(flock_engine_sock "$i")" info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = active ] && continue
+    docker -H "$(flock_engine_sock "$i")" swarm join --token "$token" --advertise-addr "$FLOCK_LINK_NET.$i" \
+      --listen-addr "$FLOCK_LINK_NET.$i:2377" "$FLOCK_LINK_NET.1:2377" >/dev/null || return 1
+  done
+  flock_log "engines 1-$n are a swarm for networks (manager: engine 1, pool $FLOCK_SWARM_POOL)"
+}
+
+# Starts engines 1..$1 and the registry, seeded; with FLOCK_SWARM=1, the engines a swarm.
 flock_up() {
   local n=$1 i
   mkdir -p "$FLOCK_DIR"
   flock_registry_start || return 1
   for i in $(seq 1 "$n"); do flock_engine_start "$i" || return 1; done
   flock_seed_busybox 1 || return 1
+  if [ "${FLOCK_SWARM:-0}" = 1 ]; then flock_swarm_up "$n" || return 1; fi
 }
 
 # Stops everything under $FLOCK_DIR and removes it, with this flock's network namespaces and

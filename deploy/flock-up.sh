@@ -8,7 +8,10 @@
 # registry on 127.0.0.1:BASE+50, decider on BASE+20; each engine in its own network namespace
 # at tcp://198.18.X.i:2375, X = BASE/100 % 256, see deploy/flock-lib.sh), FLOCK_NETNS=0 (the
 # engines on 127.0.0.1:BASE+i in the host's network instead), FLOCKER_LISTEN (default
-# tcp://127.0.0.1:2375), BUILD_DIR (default build/).
+# tcp://127.0.0.1:2375), BUILD_DIR (default build/), FLOCK_SWARM=0 (engines that are not a
+# swarm: no multi-host networks, so a compose app stays on one host).
+# The engines form a swarm used only for its networks (see docs/networks.md): a network made
+# without a driver spans the hosts, and a compose app spreads over them.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 source "$repo/deploy/flock-lib.sh"
@@ -45,7 +48,11 @@ why=$(flock_unavailable)
 [ -z "$why" ] || { echo "flocker: cannot start a local flock: $why" >&2; exit 1; }
 bash "$repo/deploy/build.sh"
 stop_all 2>/dev/null || true
+flock_netns && export FLOCK_SWARM=${FLOCK_SWARM:-1}
 flock_up "$ENGINES"
+pool_args=()
+# Multi-host networks made through the proxy take subnets of the swarm's pool (never 10.0.0.0/8).
+[ "${FLOCK_SWARM:-0}" = 1 ] && pool_args=(--network-pool "$FLOCK_SWARM_POOL")
 
 # The decider's inventory: engine i is host e<i>, in zone a, b, c, ... in turn.
 zones=(a b c d e f g h)
@@ -58,7 +65,7 @@ setsid "$BUILD_DIR/sdk/decider/flocker-decider" --listen "$DECIDER" \
 echo $! >"$FLOCK_DIR/decider.pid"
 
 setsid "$BUILD_DIR/proxy/flocker-proxy" --listen "$LISTEN" --listen "unix://$FLOCK_DIR/flocker.sock" \
-  --decider "$DECIDER" >"$FLOCK_DIR/proxy.log" 2>&1 </dev/null &
+  --decider "$DECIDER" "${pool_args[@]}" >"$FLOCK_DIR/proxy.log" 2>&1 </dev/null &
 echo $! >"$FLOCK_DIR/proxy.pid"
 flock_wait_ping "$LISTEN" 15 || { echo "flocker-proxy did not start:"; tail "$FLOCK_DIR/proxy.log"; exit 1; }
 # Up is when a `docker run` works: once the proxy has the decider's inventory and has found
@@ -74,7 +81,7 @@ done
 
 cat <<MSG
 
-flocker is up: $ENGINES engines, the reference decider on $DECIDER, the registry on $FLOCK_REGISTRY.
+flocker is up: $ENGINES engines$([ "${FLOCK_SWARM:-0}" = 1 ] && echo ", sharing a swarm for multi-host networks"), the reference decider on $DECIDER, the registry on $FLOCK_REGISTRY.
   export DOCKER_HOST=$LISTEN
   docker run --rm $FLOCK_BUSYBOX echo hello from the flock
 The engines, directly: $(for i in $(seq 1 "$ENGINES"); do printf '%s ' "$(flock_engine_tcp "$i")"; done)

@@ -10,6 +10,7 @@
 
 #include <flocker/sdk/etcd.h>
 
+#include "docker/multihost.h"
 #include "docker/policy.h"
 #include "flocker/v1/decider.pb.h"
 #include "flocker_version.h"
@@ -55,6 +56,11 @@ po::options_description proxy_options() {
      "builds, waits and others that answer after their work; 0: no limit)")
     ("pin-ttl", po::value<double>()->default_value(120),
      "seconds a pull stays pinned to the host where `docker run`'s create found no image")
+    ("network-pool", po::value<std::string>(),
+     "multi-host networks created without a subnet get one from this IPv4 range (CIDR), "
+     "as swarm's --default-addr-pool; unset: the engine's own choice")
+    ("network-pool-size", po::value<unsigned>()->default_value(24),
+     "the prefix length of each subnet taken from --network-pool")
     ("engine", po::value<std::string>(), "single-engine mode: send everything to this engine")
     ("threads", po::value<unsigned>()->default_value(0), "I/O threads (0: one per core)")
     ("unix-socket-mode", po::value<std::string>()->default_value("0660"), "mode of unix sockets")
@@ -331,6 +337,16 @@ ProxyConfig config_from(const po::variables_map& vm) {
           (answer.count() > 0 ? answer : std::chrono::seconds(300)) + std::chrono::seconds(10);
     }
     flock_options.coordinated = flock_options.coordination.has_value();
+    if (vm.count("network-pool")) {
+      const auto pool = docker::parse_cidr(vm["network-pool"].as<std::string>());
+      const unsigned size = vm["network-pool-size"].as<unsigned>();
+      if (!pool) throw UsageError("--network-pool must be an IPv4 range as CIDR, e.g. 10.0.0.0/8");
+      if (size < pool->prefix || size > 30) {
+        throw UsageError("--network-pool-size must be between the pool's prefix length and 30");
+      }
+      flock_options.network_pool = *pool;
+      flock_options.network_pool_size = size;
+    }
   }
 
   if (vm.count("coordination") && !vm.count("decider")) throw UsageError("--coordination needs --decider (a flock)");

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "docker/json.h"
+#include "docker/multihost.h"
 
 namespace flocker::docker {
 namespace {
@@ -117,12 +118,14 @@ std::string containers_array(const std::vector<dom::element>& lists,
   return w.take();
 }
 
-std::string unique_by(const std::vector<dom::element>& lists, std::string_view key) {
+std::string unique_by(const std::vector<dom::element>& lists, std::string_view key,
+                      bool (*hidden)(const dom::element&) = nullptr) {
   std::unordered_set<std::string_view> seen;
   JsonWriter w;
   w.begin_array();
   for (const auto& list : lists) {
     for_each_item(list, [&](dom::element item) {
+      if (hidden && hidden(item)) return;
       if (seen.insert(string_field(item, key)).second) w.value(item);
     });
   }
@@ -231,7 +234,13 @@ std::string keep_tags(std::string_view images,
 
 std::string merge_network_lists(const std::vector<HostBody>& replies) {
   auto p = parse_all(replies);
-  return unique_by(p.roots, "Name");
+  // A swarm's own networks (its routing mesh, its nodes' gateway bridge) are the engines'
+  // plumbing for multi-host networks: one engine outside a swarm has neither.
+  return unique_by(p.roots, "Name", [](const dom::element& n) {
+    dom::element ingress;
+    return is_swarm_internal_network(string_field(n, "Name"),
+                                     !n["Ingress"].get(ingress) && ingress.is_bool() && bool(ingress));
+  });
 }
 
 std::string merge_volume_lists(const std::vector<HostBody>& replies) {

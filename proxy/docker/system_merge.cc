@@ -150,6 +150,10 @@ std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentit
       {"Nodes", std::to_string(hosts.size())},
       {"Total CPUs", std::to_string(total_cpus)},
       {"Total Memory", fmt::format("{} B", total_memory)}};
+  if (!flock.multihost.empty()) {
+    status.emplace_back("Multi-host networks",
+                        fmt::format("{} ({} of {} hosts)", flock.multihost, flock.multihost_hosts, hosts.size()));
+  }
   for (std::size_t i = 0; i < hosts.size(); ++i) {
     const auto& h = hosts[i];
     status.emplace_back(" " + h.name, h.address);
@@ -166,6 +170,7 @@ std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentit
                               binary_size(static_cast<double>(figures[i].mem)));
       status.emplace_back("  └ ServerVersion", figures[i].server_version);
     }
+    if (!h.networks.empty()) status.emplace_back("  └ Networks", h.networks);
     status.emplace_back("  └ Labels", labels_text(h.labels));
   }
 
@@ -173,7 +178,7 @@ std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentit
   w.begin_object();
   static const std::set<std::string_view> kReplaced{
       "ID", "Name", "Containers", "ContainersRunning", "ContainersPaused", "ContainersStopped",
-      "Images", "NCPU", "MemTotal", "SystemStatus", "OperatingSystem", "Labels", "Warnings"};
+      "Images", "NCPU", "MemTotal", "SystemStatus", "OperatingSystem", "Labels", "Warnings", "Swarm"};
   if (base) {
     dom::object obj;
     if (!base->get_object().get(obj)) {
@@ -191,6 +196,12 @@ std::string merge_info(const std::vector<HostSummary>& hosts, const FlockIdentit
       }
     }
   }
+  // Engines in a swarm for its networks do not make the flock one: it answers as an engine
+  // outside swarm mode (GET /swarm does too).
+  w.key("Swarm").begin_object();
+  w.key("NodeID").string("").key("NodeAddr").string("").key("LocalNodeState").string("inactive");
+  w.key("ControlAvailable").boolean(false).key("Error").string("").key("RemoteManagers").null();
+  w.end_object();
   w.key("ID").string(flock.id);
   w.key("Name").string(flock.name);
   w.key("Containers").number(containers);

@@ -33,6 +33,8 @@ struct HostSummary {
   std::string model = {};
   // How old info_json is: its SystemTime, the engine's clock then, is moved on by as much.
   std::chrono::nanoseconds info_age{0};
+  // How it joins multi-host networks: "swarm manager", "swarm worker", "cluster store", "".
+  std::string networks = {};
 };
 
 struct FlockIdentity {
@@ -46,6 +48,10 @@ struct FlockIdentity {
   // The flock's Images: the distinct image IDs of its healthy hosts (an image copied to
   // three hosts is one image, as on one engine). nullopt: each host's Images, summed.
   std::optional<int64_t> images = {};
+  // The multi-host network facility its hosts share ("swarm", "cluster store"; "" none) and
+  // on how many of them: a SystemStatus line, as docker info's per-host lines.
+  std::string multihost = {};
+  std::size_t multihost_hosts = 0;
 };
 
 // GET /info: the first healthy host's info as the base (so every field the CLI reads is

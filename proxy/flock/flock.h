@@ -50,6 +50,10 @@ struct FlockOptions {
   EngineTlsDefaults engine_tls;  // for hosts whose List entry carries no TlsSettings
   // --coordination: names, pull pins and the inventory's generation shared through etcd.
   std::optional<CoordinationOptions> coordination;
+  // --network-pool: subnets for multi-host networks created without one (nullopt: the
+  // engine chooses, e.g. from a swarm's --default-addr-pool).
+  std::optional<docker::Cidr> network_pool;
+  unsigned network_pool_size = 24;
 };
 
 class Flock {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <flocker/sdk/server.h>
+#include <simdjson.h>
 
 #include <functional>
 #include <mutex>
@@ -19,6 +20,15 @@
 namespace flocker::test {
 
 namespace v1 = ::flocker::v1;
+
+// The string `key` of a JSON object answer ("" when it has none).
+inline std::string field(const std::string& json, const char* key) {
+  simdjson::dom::parser p;
+  simdjson::dom::element root;
+  std::string_view v;
+  if (p.parse(json).get(root) || root[key].get_string().get(v)) return "";
+  return std::string(v);
+}
 
 // A decider whose answers each test scripts; it records what it was asked.
 struct ScriptedDecider : sdk::Decider {

@@ -26,15 +26,6 @@ void route_to(FlockHarness& f, const std::string& host) {
   };
 }
 
-// The string `key` of a JSON object answer.
-std::string field(const std::string& json, const char* key) {
-  simdjson::dom::parser p;
-  simdjson::dom::element root;
-  std::string_view v;
-  if (p.parse(json).get(root) || root[key].get_string().get(v)) return "";
-  return std::string(v);
-}
-
 // The Names of each container of a list answer, joined: "/db,/web/db /web".
 std::string names(const std::string& list) {
   simdjson::dom::parser p;

@@ -119,6 +119,8 @@ struct FakeDocker::Impl {
   };
   struct Network {
     std::string id, name, driver;
+    std::string scope = "local";  // "swarm", "global": a copy of a shared network
+    std::string subnet = {};
   };
   std::mutex mu;
   std::condition_variable events_cv;
@@ -138,6 +140,20 @@ struct FakeDocker::Impl {
   std::vector<Archive> loads;
   std::vector<std::string> daemon_labels;  // dockerd --label
   std::deque<std::string> events;             // every event so far
+  std::shared_ptr<SharedNetworks> shared;     // its swarm or cluster store, if any
+  bool manager = false;
+
+  // The shared networks it sees, brought in line with the swarm or store (caller holds mu).
+  void sync_shared();
+  // A shared network a container may join here, by name or ID (caller holds mu).
+  bool joinable(const std::string& ref);
+  // A network's list entry, or (`inspect`) its inspect with the containers here that use it
+  // (and, on a swarm node, its load balancer's endpoint, as dockerd lists it).
+  std::string network_json(const Network& n, bool inspect);
+  // /info's Swarm block and ClusterStore, as dockerd gives them.
+  std::string multihost_info(const std::string& engine);
+  // A container's uses of shared networks, counted there (`add` false: removed).
+  void count_shared_users(const Container& c, bool add);
   int event_streams = 0;
   bool frozen = false;
   std::condition_variable thawed;
@@ -354,14 +370,14 @@ struct FakeDocker::Impl {
       if (hc[key].get_string().get(mode)) continue;
       if (mode.starts_with("container:")) {
         if (!find(std::string(mode.substr(10)))) return "No such container: " + std::string(mode.substr(10));
-      } else if (std::string(key) == "NetworkMode" && !mode.empty() && mode != "default" && !network(std::string(mode))) {
+      } else if (std::string(key) == "NetworkMode" && !mode.empty() && mode != "default" && !joinable(std::string(mode))) {
         return "network " + std::string(mode) + " not found";
       }
     }
     simdjson::dom::object endpoints;
     if (!root["NetworkingConfig"]["EndpointsConfig"].get_object().get(endpoints)) {
       for (auto e : endpoints) {
-        if (!network(std::string(e.key))) return "network " + std::string(e.key) + " not found";
+        if (!joinable(std::string(e.key))) return "network " + std::string(e.key) + " not found";
       }
     }
     for (const auto& bind : strings("Binds")) {  // named volumes are made on first use
@@ -372,7 +388,124 @@ struct FakeDocker::Impl {
   }
 };
 
+struct SharedNetworks {
+  bool swarm = true;
+  std::string store;            // the cluster store's address
+  std::string manager_node_id;  // the swarm's first manager
+  std::mutex mu;
+  struct Net {
+    std::string id, name, subnet;
+    std::multiset<std::string> users;  // "engine/container" using it, on any engine
+  };
+  std::vector<Net> nets;
+  Net* find(const std::string& ref) {
+    for (auto& n : nets) {
+      if (n.id == ref || n.name == ref) return &n;
+    }
+    for (auto& n : nets) {
+      if (!ref.empty() && n.id.starts_with(ref)) return &n;
+    }
+    return nullptr;
+  }
+};
+
+std::shared_ptr<SharedNetworks> make_swarm() { return std::make_shared<SharedNetworks>(); }
+
+std::shared_ptr<SharedNetworks> make_cluster_store(const std::string& address) {
+  auto s = std::make_shared<SharedNetworks>();
+  s->swarm = false;
+  s->store = address;
+  return s;
+}
+
+void FakeDocker::Impl::sync_shared() {
+  if (!shared) return;
+  std::lock_guard slock(shared->mu);
+  const std::string scope = shared->swarm ? "swarm" : "global";
+  std::set<std::string> used;  // the shared networks its containers use, by name or ID
+  for (const auto& c : containers) {
+    for (const auto& n : networks_of(c)) used.insert(n);
+  }
+  // (dockerd announces the copies it makes and drops as network create and destroy.)
+  std::erase_if(networks, [&](const Network& n) {
+    if (n.scope == "local") return false;
+    const auto* s = shared->find(n.id);
+    const bool drop = !s || (shared->swarm && !manager && !used.count(s->name) && !used.count(s->id));
+    if (drop) event("network", "destroy", n.id, "\"name\":" + quote(n.name) + ",\"type\":\"overlay\"");
+    return drop;
+  });
+  for (const auto& s : shared->nets) {
+    const bool visible = !shared->swarm || manager || used.count(s.name) || used.count(s.id);
+    const bool here = std::any_of(networks.begin(), networks.end(), [&](const Network& n) { return n.id == s.id; });
+    if (!visible || here) continue;
+    networks.push_back({s.id, s.name, "overlay", scope, s.subnet});
+    event("network", "create", s.id, "\"name\":" + quote(s.name) + ",\"type\":\"overlay\"");
+  }
+}
+
+std::string FakeDocker::Impl::network_json(const Network& n, bool inspect) {
+  std::string ipam = n.subnet.empty() ? "[]" : "[{\"Subnet\":" + quote(n.subnet) + "}]";
+  std::string out = fmt::format(R"({{"Name":{},"Id":"{}","Scope":"{}","Driver":{},"Attachable":{},"IPAM":{{"Driver":"default","Options":null,"Config":{}}})",
+                                quote(n.name), n.id, n.scope, quote(n.driver), n.scope == "local" ? "false" : "true", ipam);
+  if (inspect) {
+    std::string members;
+    for (const auto& c : containers) {
+      for (const auto& r : networks_of(c)) {
+        if (r != n.name && r != n.id) continue;
+        members += fmt::format(R"({}"{}":{{"Name":{},"EndpointID":"ep-{}"}})", members.empty() ? "" : ",", c.id,
+                               quote(c.name), c.id.substr(0, 12));
+        break;
+      }
+    }
+    if (n.scope == "swarm") {
+      members += fmt::format(R"({}"lb-{}":{{"Name":"{}-endpoint","EndpointID":"lb"}})", members.empty() ? "" : ",",
+                             n.name, n.name);
+    }
+    out += R"(,"Containers":{)" + members + "}";
+  }
+  return out + "}";
+}
+
+std::string FakeDocker::Impl::multihost_info(const std::string& engine) {
+  const std::string node = hex_id(engine + "/node").substr(0, 25);
+  if (!shared) {
+    return R"("ClusterStore":"","Swarm":{"NodeID":"","NodeAddr":"","LocalNodeState":"inactive","ControlAvailable":false,"Error":"","RemoteManagers":null})";
+  }
+  std::lock_guard slock(shared->mu);
+  if (!shared->swarm) {
+    return fmt::format(R"("ClusterStore":{},"ClusterAdvertise":"198.18.0.1:2376","Swarm":{{"NodeID":"","NodeAddr":"","LocalNodeState":"inactive","ControlAvailable":false,"Error":"","RemoteManagers":null}})",
+                       quote(shared->store));
+  }
+  return fmt::format(R"("ClusterStore":"","Swarm":{{"NodeID":"{}","NodeAddr":"198.18.0.1","LocalNodeState":"active","ControlAvailable":{},"Error":"","RemoteManagers":[{{"NodeID":"{}","Addr":"198.18.0.1:2377"}}]{}}})",
+                     node, manager ? "true" : "false", shared->manager_node_id,
+                     manager ? R"(,"Cluster":{"ID":"fakeswarmclusterid000000"})" : "");
+}
+
+bool FakeDocker::Impl::joinable(const std::string& ref) {
+  if (network(ref)) return true;
+  if (!shared) return false;
+  std::lock_guard slock(shared->mu);
+  return shared->find(ref) != nullptr;
+}
+
+void FakeDocker::Impl::count_shared_users(const Container& c, bool add) {
+  if (!shared) return;
+  std::lock_guard slock(shared->mu);
+  for (const auto& ref : networks_of(c)) {
+    auto* n = shared->find(ref);
+    if (!n) continue;
+    if (add) {
+      n->users.insert(c.id);
+    } else if (auto it = n->users.find(c.id); it != n->users.end()) {
+      n->users.erase(it);
+    }
+  }
+}
+
 namespace {
+
+// Swarm mode's endpoints.
+constexpr std::string_view kSwarmPaths[] = {"/swarm", "/nodes", "/services", "/tasks", "/secrets", "/configs"};
 
 // `docker save` of a fake image: a header line, then `size` pattern bytes.
 std::string archive_header(const std::string& id, const std::string& ref) {
@@ -526,6 +659,20 @@ bool FakeDocker::has_image(const std::string& ref) {
 bool FakeDocker::has_volume(const std::string& name) {
   std::lock_guard lock(impl_->mu);
   return impl_->volumes.count(name) > 0;
+}
+
+void FakeDocker::join(std::shared_ptr<SharedNetworks> shared, bool manager) {
+  std::lock_guard lock(impl_->mu);
+  if (shared && shared->swarm && manager) {
+    std::lock_guard slock(shared->mu);
+    if (shared->manager_node_id.empty()) shared->manager_node_id = hex_id(name_ + "/node").substr(0, 25);
+  }
+  impl_->shared = std::move(shared);
+  impl_->manager = manager;
+  impl_->sync_shared();
+  // dockerd announces no event when it joins a swarm: the proxy sees it in /info, read again
+  // every half minute. This reload stands in for that wait.
+  impl_->event("daemon", "reload", hex_id(name_));
 }
 
 bool FakeDocker::has_network(const std::string& name) {
@@ -733,6 +880,7 @@ void FakeDocker::serve(Socket& s) {
     auto error = [&](http::status st, const std::string& msg) { json(st, "{\"message\":" + quote(msg) + "}"); };
     const auto m = req.method();
     std::unique_lock lock(im.mu);
+    im.sync_shared();
     bool all_forced = false;  // a status filter lists stopped containers too
 
     if (path == "/_ping") {
@@ -750,10 +898,10 @@ void FakeDocker::serve(Socket& s) {
       for (const auto& [ref, id] : im.images) image_ids.insert(id);
       std::string labels;
       for (const auto& l : im.daemon_labels) labels += (labels.empty() ? "" : ",") + quote(l);
-      json(http::status::ok, fmt::format(R"J({{"ID":"{}","Name":"{}","Containers":{},"ContainersRunning":{},"ContainersPaused":{},"ContainersStopped":{},"Images":{},"NCPU":2,"MemTotal":1000,"ServerVersion":"20.10-fake","OSType":"linux","Driver":"vfs","KernelVersion":"6.1.0-fake","OperatingSystem":"Debian GNU/Linux 12 (bookworm)","Architecture":"x86_64","Labels":[{}],"SystemTime":"{}"}})J",
+      json(http::status::ok, fmt::format(R"J({{"ID":"{}","Name":"{}","Containers":{},"ContainersRunning":{},"ContainersPaused":{},"ContainersStopped":{},"Images":{},"NCPU":2,"MemTotal":1000,"ServerVersion":"20.10-fake","OSType":"linux","Driver":"vfs","KernelVersion":"6.1.0-fake","OperatingSystem":"Debian GNU/Linux 12 (bookworm)","Architecture":"x86_64","Labels":[{}],"SystemTime":"{}",{}}})J",
                                          hex_id(name_).substr(0, 12), name_, im.containers.size(), running, paused,
                                          im.containers.size() - running - paused, image_ids.size(), labels,
-                                         docker_time(now_ns())));
+                                         docker_time(now_ns()), im.multihost_info(name_)));
     } else if (path == "/containers/json" && m == http::verb::get) {
       const std::string all_value = query_value(target, "all");
       const bool all = !all_value.empty() && all_value != "0" && all_value != "false";
@@ -845,6 +993,8 @@ void FakeDocker::serve(Socket& s) {
             }
           }
           im.containers.push_back(c);
+          im.count_shared_users(c, true);
+          im.sync_shared();  // a swarm worker sees the network its container joined
           im.push_event(fmt::format(R"({{"Type":"container","Action":"create","Actor":{{"ID":"{}","Attributes":{{"name":"{}"}}}},"time":1}})", c.id, cname));
           json(http::status::created, "{\"Id\":\"" + c.id + "\",\"Warnings\":[]}");
         }
@@ -906,7 +1056,9 @@ void FakeDocker::serve(Socket& s) {
         json(http::status::created, "{\"Id\":\"" + exec_id + "\"}");
       } else if (action.empty() && m == http::verb::delete_) {
         std::string id = c->id;
+        im.count_shared_users(*c, false);
         std::erase_if(im.containers, [&](auto& x) { return x.id == id; });
+        im.sync_shared();
         im.push_event(fmt::format(R"({{"Type":"container","Action":"destroy","Actor":{{"ID":"{}","Attributes":{{}}}},"time":2}})", id));
         res.result(http::status::no_content);
       } else {
@@ -1075,25 +1227,56 @@ void FakeDocker::serve(Socket& s) {
       } else {
         json(http::status::ok, "{\"Name\":" + quote(vname) + ",\"Driver\":" + quote(im.volumes[vname]) + "}");
       }
+    } else if (!(im.shared && im.shared->swarm) &&
+               std::any_of(std::begin(kSwarmPaths), std::end(kSwarmPaths), [&](std::string_view prefix) {
+                 return path == prefix || path.starts_with(std::string(prefix) + "/");
+               })) {  // an engine outside swarm mode
+      error(http::status::service_unavailable,
+            path == "/swarm/leave" ? "This node is not part of a swarm"
+                                   : "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm "
+                                     "join\" to connect this node to swarm and try again.");
     } else if (path == "/networks" && m == http::verb::get) {
       std::string out = "[";
       for (auto& n : im.networks) {
         if (out.size() > 1) out += ",";
-        out += fmt::format(R"({{"Name":{},"Id":"{}","Scope":"local","Driver":{}}})", quote(n.name), n.id, quote(n.driver));
+        out += im.network_json(n, false);
       }
       json(http::status::ok, out + "]");
     } else if (path == "/networks/create") {
       simdjson::dom::parser parser;
       simdjson::dom::element root;
-      std::string_view nname, driver = "bridge";
+      std::string_view nname, driver = "bridge", subnet;
       if (!parser.parse(req.body()).get(root)) {
         if (root["Name"].get_string().get(nname)) {}
         if (root["Driver"].get_string().get(driver)) {}
+        simdjson::dom::array configs;
+        if (!root["IPAM"]["Config"].get_array().get(configs)) {
+          for (auto c : configs) {
+            if (c["Subnet"].get_string().get(subnet)) {}
+          }
+        }
       }
-      if (im.network(std::string(nname)) && im.network(std::string(nname))->name == nname) {
+      std::unique_lock<std::mutex> slock;
+      if (im.shared) slock = std::unique_lock(im.shared->mu);
+      const bool shared_dup = im.shared && im.shared->find(std::string(nname)) &&
+                              im.shared->find(std::string(nname))->name == nname;
+      if (shared_dup || (im.network(std::string(nname)) && im.network(std::string(nname))->name == nname)) {
         error(http::status::conflict, "network with name " + std::string(nname) + " already exists");
+      } else if (driver == "overlay" && im.shared && im.shared->swarm && !im.manager) {
+        error(http::status::forbidden,
+              "Cannot create a multi-host network from a worker node. Please create the network from a manager node.");
+      } else if (driver == "overlay" && im.shared) {
+        // Swarm's IDs are 25 characters of [0-9a-z]; a cluster store's are 64 hex.
+        std::string id = hex_id("shared/net/" + std::string(nname));
+        if (im.shared->swarm) id = "s" + id.substr(0, 24);
+        im.shared->nets.push_back({id, std::string(nname), std::string(subnet), {}});
+        im.networks.push_back({id, std::string(nname), "overlay", im.shared->swarm ? "swarm" : "global",
+                               std::string(subnet)});
+        im.event("network", "create", id, "\"name\":" + quote(nname) + ",\"type\":\"overlay\"");
+        json(http::status::created, "{\"Id\":\"" + id + "\",\"Warning\":\"\"}");
       } else {
-        Impl::Network n{hex_id(name_ + "/net/" + std::string(nname)), std::string(nname), std::string(driver)};
+        Impl::Network n{hex_id(name_ + "/net/" + std::string(nname)), std::string(nname), std::string(driver), "local",
+                        std::string(subnet)};
         im.networks.push_back(n);
         im.event("network", "create", n.id, "\"name\":" + quote(nname) + ",\"type\":" + quote(driver));
         json(http::status::created, "{\"Id\":\"" + n.id + "\",\"Warning\":\"\"}");
@@ -1108,13 +1291,33 @@ void FakeDocker::serve(Socket& s) {
       } else if (action == "connect" || action == "disconnect") {
         res.body() = "";
       } else if (m == http::verb::delete_) {
-        const std::string id = n->id;
-        std::erase_if(im.networks, [&](auto& x) { return x.id == id; });
-        im.event("network", "destroy", id, "\"name\":" + quote(ref));
-        res.result(http::status::no_content);
+        const std::string id = n->id, nname = n->name;
+        std::string refused;
+        if (n->scope != "local") {
+          std::lock_guard slock(im.shared->mu);
+          auto* sn = im.shared->find(id);
+          if (im.shared->swarm && !im.manager) {
+            refused = "rpc error: code = FailedPrecondition desc = network " + id + " is in use";
+          } else if (sn && !sn->users.empty()) {
+            refused = "error while removing network: network " + nname + " id " + id + " has active endpoints";
+          } else {
+            std::erase_if(im.shared->nets, [&](auto& x) { return x.id == id; });
+          }
+        } else if (std::any_of(im.containers.begin(), im.containers.end(), [&](const auto& c) {
+                     for (const auto& r : im.networks_of(c)) if (r == nname || r == id) return true;
+                     return false;
+                   })) {
+          refused = "error while removing network: network " + nname + " id " + id + " has active endpoints";
+        }
+        if (!refused.empty()) {
+          error(http::status::forbidden, refused);
+        } else {
+          std::erase_if(im.networks, [&](auto& x) { return x.id == id; });
+          im.event("network", "destroy", id, "\"name\":" + quote(nname));
+          res.result(http::status::no_content);
+        }
       } else {
-        json(http::status::ok, fmt::format(R"({{"Name":{},"Id":"{}","Scope":"local","Driver":{}}})", quote(n->name),
-                                           n->id, quote(n->driver)));
+        json(http::status::ok, im.network_json(*n, true));
       }
     } else if (path == "/plugins") {
       json(http::status::ok, "[]");

@@ -33,6 +33,15 @@ struct RecordedRequest {
   std::map<std::string, std::string> headers;
 };
 
+// Multi-host networks: the fakes that join one SharedNetworks see its networks as the
+// engines of one swarm (an overlay network is made on a manager; a worker sees it while one
+// of its containers uses it, and any container may join an attachable one) or of one
+// cluster store (made on any engine, seen by all with one ID). Removing one that a
+// container of any engine uses gets dockerd's "has active endpoints".
+struct SharedNetworks;
+std::shared_ptr<SharedNetworks> make_swarm();
+std::shared_ptr<SharedNetworks> make_cluster_store(const std::string& address = "etcd://198.18.0.254:2379");
+
 class FakeDocker {
  public:
   // `port` 0: any free port. A FakeDocker stopped and started again keeps its port and state.
@@ -64,6 +73,9 @@ class FakeDocker {
   bool has_image(const std::string& ref);
   bool has_volume(const std::string& name);
   bool has_network(const std::string& name);
+  // Makes it a node of `shared` (a swarm manager or worker; or an engine using the store),
+  // as its /info says; null: neither.
+  void join(std::shared_ptr<SharedNetworks> shared, bool manager = false);
   // What `docker save` of `ref` streams: its length and checksum (checksum_update).
   struct Archive {
     uint64_t bytes = 0, sum = 0;

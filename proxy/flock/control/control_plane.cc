@@ -318,7 +318,8 @@ Task<bool> ControlPlane::check(Monitor& m) {
     auto hosts = flock_.inventory.snapshot();
     const HostState* h = find_host(*hosts, m.name);
     if (h && h->ncpu == docker::int_field(root, "NCPU") && h->mem_total == docker::int_field(root, "MemTotal") &&
-        h->engine_labels == docker::engine_labels(root) && h->facts == docker::engine_facts(root)) {
+        h->engine_labels == docker::engine_labels(root) && h->facts == docker::engine_facts(root) &&
+        h->multihost == docker::multihost_of(root)) {
       set_health(m, true, "");
       co_return true;
     }
@@ -334,6 +335,7 @@ Task<bool> ControlPlane::check(Monitor& m) {
       h.mem_total = docker::int_field(root, "MemTotal");
       h.engine_labels = docker::engine_labels(root);
       h.facts = docker::engine_facts(root);
+      h.multihost = docker::multihost_of(root);
     }
     if (vparsed) {
       h.version_json = version_json;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "docker/multihost.h"
 #include "transport/address.h"
 
 namespace flocker::flock {
@@ -37,6 +38,8 @@ struct HostState {
   // operatingsystem, ostype, architecture. (`node`, the host's name, is added to each
   // Route candidate's facts, known or not.)
   std::map<std::string, std::string> facts;
+  // How it joins networks that span hosts (a swarm, a cluster store), from /info.
+  docker::MultiHost multihost;
 };
 
 using HostList = std::vector<HostState>;
@@ -78,5 +81,17 @@ class Inventory {
 };
 
 const HostState* find_host(const HostList& hosts, std::string_view name);
+
+// The flock's multi-host network facility: the one most of its healthy hosts share (a mixed
+// flock's other hosts cannot join its multi-host networks).
+struct FlockNetworks {
+  docker::MultiHost::Kind kind = docker::MultiHost::Kind::kNone;
+  std::string key;
+  std::vector<const HostState*> hosts;     // healthy, sharing it
+  std::vector<const HostState*> managers;  // of those, swarm managers
+  bool any() const { return kind != docker::MultiHost::Kind::kNone; }
+  bool has(const std::string& host) const;
+};
+FlockNetworks flock_networks(const HostList& hosts);
 
 }  // namespace flocker::flock

@@ -13,6 +13,13 @@ bool is_hex(std::string_view s) {
   });
 }
 
+// A network ID or its prefix: hex for a local network, 25 of [0-9a-z] for a swarm's.
+bool is_network_id(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
+  });
+}
+
 // The entry of an ordered map keyed by ID that `prefix` names uniquely; null when none or
 // several.
 template <class Map>
@@ -223,7 +230,7 @@ const docker::NetworkSummary* HostObjects::network(std::string_view ref) const {
   if (auto it = t.id_by_name.find(std::string(ref)); it != t.id_by_name.end()) {
     if (auto n = t.by_id.find(it->second); n != t.by_id.end()) return &n->second;
   }
-  if (!is_hex(ref)) return nullptr;
+  if (!is_network_id(ref)) return nullptr;
   return unique_prefix(t.by_id, ref);
 }
 

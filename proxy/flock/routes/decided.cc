@@ -9,6 +9,7 @@
 #include "docker/go_json.h"
 #include "docker/image_ref.h"
 #include "docker/json.h"
+#include "docker/multihost.h"
 #include "docker/objects.h"
 #include "docker/progress.h"
 #include "docker/swarm_rules.h"
@@ -620,6 +621,14 @@ Task<void> FlockHandler::create_named(Exchange& ex, const docker::Route& route, 
         const HostObjects* objects = model->host(h->name);
         return objects && objects->synced && !objects->networks->id_by_name.count(name);
       });
+    }
+  }
+  // A new network without a driver (or an overlay one) where the engines share a swarm or a
+  // cluster store: one multi-host network, as Swarm classic made.
+  if (chosen.empty() && !is_volume && docker::wants_multihost_network(driver)) {
+    if (const auto facility = flock_networks(*hosts); facility.any()) {
+      co_await create_multihost_network(ex, facility, *body, name);
+      co_return;
     }
   }
   v1::RouteRequest req;

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <list>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -216,8 +218,29 @@ class FlockHandler : public transport::Handler {
   // The network's name on `holder`, from the model (else `ref` itself).
   std::string network_name(const HostState& holder, const std::string& ref) const;
 
+  // multihost_networks.cc: networks that span hosts (a swarm's, a cluster store's).
+  // The spanning network `ref` names in the model (on any host), if any.
+  std::optional<docker::NetworkSummary> spanning_network(const std::string& ref) const;
+  // POST /networks/create of a multi-host network: once, on a swarm manager or one of the
+  // store's hosts, attachable, with a subnet from --network-pool when the body names none.
+  Task<void> create_multihost_network(Exchange& ex, const FlockNetworks& facility, const std::string& body,
+                                      const std::string& name);
+  // Until `host` answers for network `id` as one engine would right after its create
+  // (allocated: a Driver) or removal (`gone`: 404); within the engine timeout.
+  Task<void> network_settled(Exchange& ex, const HostState& host, const std::string& id, bool gone);
+  // Whether any of `hosts` has a container of its own on network `id` (or did not say).
+  Task<bool> network_in_use(Exchange& ex, const std::vector<const HostState*>& hosts, const std::string& id);
+  // A free subnet of --network-pool, overlapping none of `used`, the model's networks' and
+  // those handed out a moment ago; held a while ("" without a pool; nullopt: it is full).
+  std::optional<std::string> take_subnet(std::vector<docker::Cidr> used);
+  // GET (one inspect listing the containers of every host) and DELETE (once) of one.
+  Task<void> spanning_network_request(Exchange& ex, const docker::Route& route, const HostsSnapshot& hosts,
+                                      const docker::NetworkSummary& n);
+
   Flock& flock_;
   const GuardHandler* guard_ = nullptr;
+  std::mutex subnets_mu_;
+  std::map<std::string, std::chrono::steady_clock::time_point> subnets_taken_;  // by take_subnet
   std::atomic<uint64_t> any_host_turn_{0};
 };
 

@@ -485,6 +485,10 @@ Task<void> FlockHandler::network(Exchange& ex, const docker::Route& route_asked)
     co_await network_connect(ex, route, hosts);
     co_return;
   }
+  if (auto spanning = spanning_network(route.id)) {  // one network of many hosts
+    co_await spanning_network_request(ex, route, hosts, *spanning);
+    co_return;
+  }
   auto have = co_await network_hosts(ex, hosts, route.id);
   if (have.empty()) {
     co_await answer_as_engine(ex, hosts);
@@ -550,7 +554,8 @@ Task<void> FlockHandler::network_connect(Exchange& ex, const docker::Route& rout
   const HostState* host = owner->second;
   std::string target = std::string(ex.request().target());
   std::list<KeyedLock::Held> follow_locks;  // held until the connect has answered
-  if (route.action == "connect" && !docker::is_predefined_network(route.id)) {
+  // (A network that spans hosts is joined on the container's host, where it is or not.)
+  if (route.action == "connect" && !docker::is_predefined_network(route.id) && !spanning_network(route.id)) {
     auto have = co_await network_hosts(ex, hosts, route.id);
     const bool here = std::find(have.begin(), have.end(), host) != have.end();
     if (!have.empty() && !here) {

@@ -1,7 +1,8 @@
 // What a container create refers to, found in the flock: the container whose volumes,
 // network, PID or IPC namespace it shares or links to, the named volumes it mounts, the user
 // networks it joins. The container can only run where all of them are, except a network
-// no container uses yet: that one follows it (network_follow.cc).
+// no container uses yet: that one follows it (network_follow.cc), and a network that spans
+// hosts (multihost_networks.cc), which any host sharing it can join.
 #include <fmt/format.h>
 
 #include "docker/objects.h"
@@ -47,6 +48,15 @@ Task<std::optional<Placement>> FlockHandler::place_container(Exchange& ex, const
         break;
       }
       case Kind::kNetwork: {
+        // A network that spans hosts asks for no co-location: any host sharing its facility.
+        if (auto spanning = spanning_network(ref.object)) {
+          auto can = flock_networks(*hosts).hosts;
+          if (can.empty()) can = co_await network_hosts(ex, hosts, ref.object);
+          auto r = requirement(v1::REQUIREMENT_KIND_NETWORK, ref, spanning->id, can);
+          r.set_spans_hosts(true);
+          requirements.push_back(std::move(r));
+          break;
+        }
         auto have = co_await network_hosts(ex, hosts, ref.object);
         if (have.empty()) break;  // the engine answers "network ... not found"
         std::string id = network_id(*have[0], ref.object);

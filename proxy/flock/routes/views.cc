@@ -31,6 +31,13 @@ std::vector<docker::HostSummary> summaries(const HostList& hosts) {
   for (const auto& h : hosts) {
     out.push_back({h.name, h.address.text, h.labels, h.healthy, h.health_error, h.info_json, h.version_json});
     out.back().info_age = std::max(now - h.info_at, std::chrono::system_clock::duration::zero());
+    switch (h.multihost.kind) {
+      case docker::MultiHost::Kind::kSwarm:
+        out.back().networks = h.multihost.manager ? "swarm manager" : "swarm worker";
+        break;
+      case docker::MultiHost::Kind::kClusterStore: out.back().networks = "cluster store"; break;
+      case docker::MultiHost::Kind::kNone: break;
+    }
   }
   return out;
 }
@@ -132,6 +139,10 @@ Task<void> FlockHandler::info(Exchange& ex) {
   auto flock_identity = identity(flock_);
   flock_identity.warnings = flock_.peers.info_warnings();  // other proxies without coordination
   flock_identity.images = static_cast<int64_t>(image_ids.size()) + uncounted;
+  if (const auto networks = flock_networks(*hosts); networks.any()) {
+    flock_identity.multihost = docker::multihost_kind_name(networks.kind);
+    flock_identity.multihost_hosts = networks.hosts.size();
+  }
   if (flock_.coordination && !flock_.coordination->available()) {
     flock_identity.warnings.push_back("WARNING: " + flock_.coordination->unavailable_message());
   }

@@ -126,6 +126,7 @@ function toRequirement(r) {
     referredBy: r.referredBy,
     hosts: [...r.hosts],
     follows: Boolean(r.follows),
+    spansHosts: Boolean(r.spansHosts),
   };
 }
 

@@ -134,12 +134,17 @@ describe('route', () => {
     try {
       await d.call('Route', routeRequest({
         requirements: [{ kind: 'REQUIREMENT_KIND_VOLUME', object: 'data', objectId: 'data',
-          referredBy: 'HostConfig.Binds', hosts: ['e1'] }],
+          referredBy: 'HostConfig.Binds', hosts: ['e1'] },
+        { kind: 'REQUIREMENT_KIND_NETWORK', object: 'appnet', objectId: 'x', referredBy: 'HostConfig.NetworkMode',
+          hosts: ['e1', 'e2'], spansHosts: true }],
       }));
       await d.call('Route', { kind: 'OPERATION_KIND_VOLUME_CREATE', name: 'v', scope: 'OBJECT_SCOPE_LOCAL', candidates });
       await d.call('Route', { kind: 'OPERATION_KIND_NETWORK_CREATE', name: 'n', scope: 'OBJECT_SCOPE_SHARED', candidates });
       assert.deepStrictEqual(seen[0].requirements, [
-        { kind: 'volume', object: 'data', objectId: 'data', referredBy: 'HostConfig.Binds', hosts: ['e1'], follows: false },
+        { kind: 'volume', object: 'data', objectId: 'data', referredBy: 'HostConfig.Binds', hosts: ['e1'], follows: false,
+          spansHosts: false },
+        { kind: 'network', object: 'appnet', objectId: 'x', referredBy: 'HostConfig.NetworkMode', hosts: ['e1', 'e2'],
+          follows: false, spansHosts: true },
       ]);
       assert.strictEqual(seen[0].scope, '');
       assert.deepStrictEqual(seen[1].requirements, []);
