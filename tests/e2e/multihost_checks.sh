@@ -111,6 +111,12 @@ YML
   for c in $clis; do
     check "cli on $(hosts_of "$c") reaches srv by service name" within 10 P exec "$c" ping -c1 -W2 srv
   done
+  echo "== network prune: an unused multi-host network goes, a used one stays"
+  P network create -d overlay pruneme >/dev/null
+  out=$(P network prune -f 2>&1 | xargs)
+  expect_match "prune names pruneme" "pruneme" "$out"
+  expect_eq "and keeps the project's network, in use" "0 1" \
+    "$(P network ls --format '{{.Name}}' | grep -cx pruneme || true) $(P network ls --format '{{.Name}}' | grep -cx mhapp_default || true)"
   (cd "$dir" && DOCKER_HOST=$PROXY timeout 180 docker-compose down) >"$FLOCK_DIR/compose-down.log" 2>&1 &&
     _record 1 "docker-compose down" || _record 0 "docker-compose down" "$(grep -v '\.\.\.' "$FLOCK_DIR/compose-down.log" | tail -8)"
   expect_eq "down removed the network" "0" "$(P network ls --format '{{.Name}}' | grep -cx mhapp_default || true)"
